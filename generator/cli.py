@@ -1,0 +1,76 @@
+"""The command line. Only this module imports click; commands import their
+work lazily so that `--version` and `--help` stay as cheap as click itself."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
+
+import click
+
+from generator import __version__
+
+FORMAT = click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="Report as text or as one JSON document.",
+)
+SPECS = click.argument("specs", nargs=-1, metavar="[SPEC]...")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="shipspec", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Generate, check and release the GitOps delivery files of an app from its shipspec.yaml.
+
+    SPEC is a shipspec.yaml file or a directory (every shipspec.yaml below it);
+    it defaults to ./shipspec.yaml.
+    """
+
+
+@cli.command()
+@SPECS
+@FORMAT
+def validate(specs: tuple[str, ...], output_format: str) -> int:
+    """Validate specs; exit 0 when valid, 2 when not."""
+    from generator.commands import validate as command
+
+    return command.run(specs, output_format=output_format)
+
+
+@cli.command()
+def schema() -> int:
+    """Print the JSON Schema of shipspec.yaml."""
+    from generator.schema import json_schema_text
+
+    click.echo(json_schema_text(), nl=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI; the one place that turns errors into exit codes."""
+    from generator.errors import ShipspecError  # cheap: no third-party imports
+
+    try:
+        code = cli.main(args=argv, prog_name="shipspec", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        code = 130
+    except ShipspecError as exc:
+        click.echo(f"shipspec: {exc.message}" if "\n" not in exc.message else exc.message, err=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # a bug: say so briefly, never dump a traceback on a user
+        if os.environ.get("SHIPSPEC_DEBUG"):
+            raise
+        click.echo(f"shipspec: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("shipspec: please report this; set SHIPSPEC_DEBUG=1 for details", err=True)
+        code = 70
+    sys.stdout.flush()
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,35 @@
+"""`shipspec validate`: load and validate specs, report every problem."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from generator.discovery import find_specs
+from generator.errors import EXIT_OK, EXIT_USAGE, InvalidSpec
+from generator.output import emit_json, err, out, plural
+from generator.spec import display_path, load
+
+
+def run(arguments: Sequence[str], *, output_format: str = "text") -> int:
+    results = []
+    for path in find_specs(arguments):
+        try:
+            load(path)
+            problems = []
+        except InvalidSpec as exc:
+            problems = exc.problems
+        results.append({"path": display_path(path), "valid": not problems, "problems": problems})
+    invalid = [r for r in results if not r["valid"]]
+    if output_format == "json":
+        emit_json({
+            "valid": not invalid,
+            "specs": [{**r, "problems": [p.as_dict() for p in r["problems"]]} for r in results],
+        })
+    else:
+        for result in invalid:
+            for problem in result["problems"]:
+                err(str(problem))
+        valid = len(results) - len(invalid)
+        summary = f"{plural(len(results), 'spec')} checked: {valid} valid, {len(invalid)} invalid"
+        (err if invalid else out)(summary)
+    return EXIT_USAGE if invalid else EXIT_OK

@@ -1,0 +1,38 @@
+"""Which spec files a command works on."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from generator.errors import UsageError
+from generator.spec import SPEC_NAME
+
+_SKIP_DIRS = {"node_modules", "venv", "__pycache__", "site-packages"}
+
+
+def find_specs(arguments: Sequence[str]) -> list[Path]:
+    """Files as given; directories expand to every shipspec.yaml below them, sorted."""
+    if not arguments:
+        default = Path(SPEC_NAME)
+        if not default.is_file():
+            raise UsageError(f"no {SPEC_NAME} in this directory; pass a spec file or a directory of specs")
+        return [default]
+    found: list[Path] = []
+    for argument in arguments:
+        path = Path(argument)
+        if path.is_dir():
+            found.extend(_walk(path))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"{argument}: no such file or directory")
+    return list(dict.fromkeys(found))
+
+
+def _walk(top: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
+        if SPEC_NAME in files:
+            yield Path(root, SPEC_NAME)

@@ -1,0 +1,183 @@
+"""Safe, bounded YAML loading that remembers where every value came from.
+
+We compose with libyaml (when present) and construct the Python values
+ourselves: that is where duplicate keys, non-string keys, explicit tags and
+alias bombs are caught, and where each value's line and column are recorded
+so that model errors can point at the exact spot in the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:  # libyaml is several times faster; the pure-Python loader is the fallback.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+from generator.errors import InvalidSpec, Problem
+
+MAX_BYTES = 1024 * 1024
+MAX_NODES = 100_000
+MAX_DEPTH = 64
+
+Loc = tuple[str | int, ...]
+Mark = tuple[int, int]
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_constructor = yaml.constructor.SafeConstructor()
+
+
+@dataclass
+class Document:
+    """A loaded spec: its data and the position of every key and value in it."""
+
+    path: str
+    data: dict[str, Any]
+    raw: bytes
+    values: dict[Loc, Mark] = field(default_factory=dict)
+    keys: dict[Loc, Mark] = field(default_factory=dict)
+
+    def position(self, loc: Loc, *, key: bool = False) -> Mark | None:
+        """The position of `loc`, or of its nearest ancestor that has one."""
+        while True:
+            found = (self.keys.get(loc) if key else None) or self.values.get(loc)
+            if found or not loc:
+                return found
+            loc = loc[:-1]
+
+    def problem(self, loc: Loc, message: str, *, hint: str | None = None, key: bool = False) -> Problem:
+        line, column = self.position(loc, key=key) or (None, None)
+        return Problem(self.path, line, column, loc, message, hint)
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Builder:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.nodes = 0
+        self.problems: list[Problem] = []
+
+    def build(self, node: yaml.Node, loc: Loc, depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooBig(f"more than {MAX_NODES} values (after expanding aliases); a spec never needs that many")
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"nested deeper than {MAX_DEPTH} levels")
+        self.doc.values.setdefault(loc, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, loc, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*loc, i), depth + 1) for i, child in enumerate(node.value)]
+        return self._scalar(node, loc)
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self._scalar(key_node, loc) if isinstance(key_node, yaml.ScalarNode) else None
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self._report(key_node, loc, "merge keys (<<) are not supported; write the fields out")
+                continue
+            if not isinstance(key, str):
+                self._report(key_node, loc, *_key_problem(key_node, key))
+                continue
+            child = (*loc, key)
+            if key in result:
+                line, _ = self.doc.keys[child]
+                self._report(key_node, child, f"duplicate key (first defined on line {line})")
+                continue
+            self.doc.keys[child] = _mark(key_node)
+            result[key] = self.build(value_node, child, depth + 1)
+        return result
+
+    def _scalar(self, node: yaml.Node, loc: Loc) -> Any:
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # a date in `values` stays the text the user wrote
+        if node.tag not in _SCALAR_TAGS:
+            self._report(node, loc, f"YAML tag {node.tag} is not supported")
+            return None
+        return _constructor.construct_object(node)
+
+    def _report(self, node: yaml.Node, loc: Loc, message: str, hint: str | None = None) -> None:
+        line, column = _mark(node)
+        self.problems.append(Problem(self.doc.path, line, column, loc, message, hint))
+
+
+def _key_problem(node: yaml.Node, key: Any) -> tuple[str, str | None]:
+    if not isinstance(node, yaml.ScalarNode):
+        return "a mapping key must be a plain string, not a collection", None
+    read_as = "null" if key is None else repr(key).lower()
+    return f"key {node.value!r} is read by YAML as {read_as}, not a string", "quote it"
+
+
+def _mark(node: yaml.Node) -> Mark:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def load_document(path: Path, shown: str) -> Document:
+    """Read and parse one spec file; raise InvalidSpec with every problem found."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise InvalidSpec([Problem(shown, None, None, (), f"cannot read: {exc.strerror or exc}")]) from None
+    return parse_document(raw, shown)
+
+
+def parse_document(raw: bytes, shown: str) -> Document:
+    def fail(message: str, line: int | None = None, column: int | None = None) -> InvalidSpec:
+        return InvalidSpec([Problem(shown, line, column, (), message)])
+
+    if len(raw) > MAX_BYTES:
+        raise fail(f"larger than {MAX_BYTES // 1024} KiB; a spec is a few KiB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise fail("not valid UTF-8", line, column) from None
+    if "\x00" in text:
+        raise fail("contains a NUL byte; a spec is text")
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = f"invalid YAML: {exc.problem or exc.context}"
+        if "another document" in message:
+            message = "a spec is a single YAML document; remove the second one"
+        raise fail(message, *((mark.line + 1, mark.column + 1) if mark else ())) from None
+    except yaml.YAMLError as exc:
+        raise fail(f"invalid YAML: {exc}") from None
+    if node is None:
+        raise fail("empty file; a spec needs at least apiVersion, kind, name, image and charts")
+    if not isinstance(node, yaml.MappingNode):
+        line, column = _mark(node)
+        raise fail("the top level must be a mapping of fields", line, column)
+    doc = Document(shown, {}, raw)
+    builder = _Builder(doc)
+    try:
+        doc.data = builder.build(node, ())
+    except _TooBig as exc:
+        raise fail(str(exc)) from None
+    except RecursionError:
+        raise fail(f"nested deeper than {MAX_DEPTH} levels") from None
+    if builder.problems:
+        raise InvalidSpec(builder.problems)
+    return doc

@@ -1,0 +1,219 @@
+"""The shipspec v1 spec as pydantic models: every field, default and name rule of SPEC.md.
+
+Defaults that depend on other fields (chart path, namespaces, values files,
+the branches table) are resolved here, so every later stage sees one
+complete, typed object.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Callable, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from generator import names
+
+DEFAULT_ENVIRONMENTS = ("dev", "stag", "prod")
+SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+
+
+def _rule(check: Callable[[str], str | None]) -> AfterValidator:
+    def validate(value: str) -> str:
+        reason = check(value)
+        if reason:
+            raise PydanticCustomError("shipspec", reason)
+        return value
+
+    return AfterValidator(validate)
+
+
+def _one_line(value: str) -> str | None:
+    if not value.strip() or any(ord(c) < 32 or ord(c) == 127 or c in "\u2028\u2029" for c in value):
+        return "must be a non-empty single line without control characters"
+    return None
+
+
+AppName = Annotated[str, _rule(lambda v: names.dns_label(v, 53))]
+DnsLabel = Annotated[str, _rule(names.dns_label)]
+LabelValue = Annotated[str, _rule(names.label_value)]
+LabelKey = Annotated[str, _rule(names.label_key)]
+BranchName = Annotated[str, _rule(names.branch)]
+RelPath = Annotated[str, _rule(names.relative_path)]
+FileName = Annotated[str, _rule(names.file_name)]
+OneLine = Annotated[str, _rule(_one_line)]
+Encrypted = Annotated[str, _rule(names.encrypted)]
+Notify = Literal["always", "never", "change"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        validate_default=False,
+    )
+
+
+class Image(Model):
+    """The Docker image CI builds, tags with the git short sha and pushes."""
+
+    repository: Annotated[str, _rule(names.image_repository)] = Field(
+        description="Docker image reference without tag or digest; the registry host is optional."
+    )
+    dockerfile: RelPath = Field("Dockerfile", description="Dockerfile path, relative to the spec.")
+    context: RelPath = Field(".", description="Docker build context, relative to the spec.")
+    sha_length: int = Field(
+        7, ge=4, le=40, description="TAG = git rev-parse --short=<shaLength> HEAD."
+    )
+
+
+class Test(Model):
+    command: OneLine | None = Field(
+        None,
+        description="Run after the image is built; may use the make variables $(IMAGE) and $(TAG).",
+    )
+
+
+class Scan(Model):
+    """Trivy image scan with a pinned Trivy image."""
+
+    enabled: bool = Field(True, description="Scan the image before it is pushed.")
+    severities: list[Literal["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"]] = Field(
+        default_factory=lambda: ["MEDIUM", "HIGH"],
+        min_length=1,
+        description="Severities to report.",
+    )
+    ignore_unfixed: bool = Field(True, description="Skip vulnerabilities that have no fix yet.")
+    fail_build: bool = Field(False, description="false: report only (--exit-code 0); true: gate (--exit-code 1).")
+
+
+class Charts(Model):
+    repo: Annotated[str, _rule(names.git_url)] = Field(
+        description="The charts repo: scp-like ssh, ssh://, https:// or file:// git URL."
+    )
+    branch: BranchName = Field("master", description="Argo CD tracks this branch; releases commit to it.")
+    path: RelPath | None = Field(None, description="The chart folder inside the charts repo; default charts/<name>.")
+    checkout: Annotated[str, _rule(_one_line)] = Field(
+        "../charts",
+        description="A local checkout of the charts repo, relative to the spec, where generate and check work.",
+    )
+
+
+class ArgoNotify(Model):
+    slack: OneLine = Field(description="Slack channel of the Argo CD notifications subscription.")
+    triggers: list[DnsLabel] = Field(
+        default_factory=lambda: ["on-sync-succeeded", "on-sync-failed", "on-health-degraded"],
+        min_length=1,
+        description="Argo CD notification triggers to subscribe to.",
+    )
+
+
+class ArgoCD(Model):
+    project: DnsLabel = Field("default", description="Argo CD project of the Applications.")
+    namespace: DnsLabel = Field("argocd", description="Namespace Argo CD runs in (Application metadata.namespace).")
+    manifests: RelPath = Field("argocd", description="Folder in the charts repo for the Application manifests.")
+    cascade_delete: bool = Field(True, description="Add the finalizer resources-finalizer.argocd.argoproj.io.")
+    prune: bool = Field(False, description="syncPolicy.automated.prune.")
+    self_heal: bool = Field(False, description="syncPolicy.automated.selfHeal.")
+    sync_options: list[Annotated[str, _rule(_one_line)]] = Field(
+        default_factory=list, description="syncPolicy.syncOptions, e.g. CreateNamespace=true."
+    )
+    labels: dict[LabelKey, LabelValue] = Field(
+        default_factory=dict, description="Extra labels on every Application."
+    )
+    notify: ArgoNotify | None = Field(None, description="Argo CD notifications subscription.")
+
+
+class Environment(Model):
+    name: DnsLabel = Field(description="Environment name; order of the list is promotion order.")
+    namespace: DnsLabel | None = Field(None, description="Destination namespace; default the app's name.")
+    server: Annotated[str, _rule(names.server_url)] = Field(
+        "https://kubernetes.default.svc", description="The Argo CD destination cluster."
+    )
+    values_file: FileName | None = Field(None, description="Values overlay file name; default values.<env>.yaml.")
+    auto_sync: bool = Field(True, description="syncPolicy.automated.")
+    pin: Annotated[str, _rule(names.image_tag)] | None = Field(
+        None, description="Freeze this environment at this image tag (rollback)."
+    )
+    values: dict[str, Any] = Field(default_factory=dict, description="Helm value overrides for this environment.")
+
+
+class Branch(Model):
+    deploy: list[DnsLabel] = Field(default_factory=list, description="Environments this branch commits its tag to.")
+    propose: list[DnsLabel] = Field(default_factory=list, description="Environments this branch opens a PR for.")
+    cron: bool = Field(False, description="The branch's cron builds release too.")
+
+
+class Slack(Model):
+    secure: Encrypted = Field(description="travis encrypt of account:token#channel.")
+    on_success: Notify = Field("always", description="always | never | change.")
+    on_failure: Notify = Field("always", description="always | never | change.")
+
+
+class Travis(Model):
+    dist: Annotated[str, _rule(names.dns_label)] = Field("jammy", description="Travis build image.")
+    secure: list[Encrypted] = Field(
+        default_factory=list, description="`travis encrypt` outputs (DOCKER_USER, DOCKER_PASS, GITHUB_TOKEN, ...)."
+    )
+    slack: Slack | None = Field(None, description="Build notifications.")
+
+
+def _default_environments() -> list[Environment]:
+    return [Environment(name=name) for name in DEFAULT_ENVIRONMENTS]
+
+
+def default_branches() -> dict[str, Branch]:
+    return {
+        "dev": Branch(deploy=["dev"], propose=["stag"]),
+        "staging": Branch(deploy=["stag"], cron=True),
+        "master": Branch(deploy=["stag"], propose=["prod"]),
+    }
+
+
+class Spec(Model):
+    """shipspec v1: one app, its image, its charts and its environments."""
+
+    model_config = ConfigDict(title="shipspec v1 app spec")
+
+    api_version: Literal["shipspec/v1"] = Field(description="Exactly shipspec/v1.")
+    kind: Literal["App"] = Field(description="Exactly App.")
+    name: AppName = Field(description="App name: DNS-1123 label, at most 53 characters (Helm release name).")
+    team: LabelValue | None = Field(None, description="Label team=<team> on every Application.")
+    image: Image
+    test: Test = Field(default_factory=Test, description="The test step.")
+    scan: Scan = Field(default_factory=Scan, description="Trivy image scan.")
+    charts: Charts
+    argocd: ArgoCD = Field(default_factory=ArgoCD, description="Argo CD Applications.")
+    environments: list[Environment] = Field(
+        default_factory=_default_environments,
+        min_length=1,
+        description="Promotion order; the last one is production.",
+    )
+    branches: dict[BranchName, Branch] | None = Field(
+        None, description="What each branch releases; default dev/staging/master, valid only with the default environments."
+    )
+    travis: Travis = Field(default_factory=Travis, description="Travis CI settings.")
+
+    @model_validator(mode="after")
+    def _resolve_defaults(self) -> Spec:
+        self.charts.path = self.charts.path or f"charts/{self.name}"
+        for env in self.environments:
+            env.namespace = env.namespace or self.name
+            env.values_file = env.values_file or f"values.{env.name}.yaml"
+        if self.branches is None and self.uses_default_environments:
+            self.branches = default_branches()
+        return self
+
+    @property
+    def uses_default_environments(self) -> bool:
+        return tuple(env.name for env in self.environments) == DEFAULT_ENVIRONMENTS
+
+    @property
+    def production(self) -> Environment:
+        return self.environments[-1]
+
+    def environment(self, name: str) -> Environment | None:
+        return next((env for env in self.environments if env.name == name), None)

@@ -1,0 +1,136 @@
+"""What Kubernetes, Helm, Docker and git accept as names, as plain predicates.
+
+Each check returns None when the value is fine, or the reason it is not.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+_LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+# Docker's reference grammar (distribution/reference), without tag or digest.
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = re.compile(rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]+)?|\[[0-9a-fA-F:]+\](?::[0-9]+)?")
+_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_TAG = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
+_SCP_URL = re.compile(r"(?:[A-Za-z0-9._~-]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?!//)[^\s]+")
+_URL = re.compile(r"(ssh|https|file)://([^/\s]*)(/[^\s]*)")
+_SERVER = re.compile(r"https?://[^\s/]+(/[^\s]*)?")
+_SECURE = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
+_SECRET_KEY = re.compile(r"(password|passwd|passphrase|token|secret|apikey|privatekey|accesskey|credentials?)$")
+_BAD_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+
+
+def dns_label(value: str, max_length: int = 63) -> str | None:
+    if len(value) > max_length:
+        return f"must be at most {max_length} characters (has {len(value)})"
+    if not _DNS_LABEL.fullmatch(value):
+        return "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit"
+    return None
+
+
+def label_value(value: str) -> str | None:
+    if len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
+        return "must be a Kubernetes label value: at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends"
+    return None
+
+
+def label_key(value: str) -> str | None:
+    prefix, _, name = value.rpartition("/")
+    if prefix and (len(prefix) > 253 or not all(_DNS_LABEL.fullmatch(p) for p in prefix.split("."))):
+        return "has an invalid prefix: it must be a DNS subdomain"
+    if len(name) > 63 or not _LABEL_NAME.fullmatch(name):
+        return "must be a Kubernetes label name: at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends"
+    return None
+
+
+def branch(value: str) -> str | None:
+    """The rules of `git check-ref-format --branch`."""
+    if not value or value == "@" or value == "HEAD":
+        return f"{value!r} is not a valid branch name" if value else "must not be empty"
+    if value.startswith("-"):
+        return "must not start with '-'"
+    if _BAD_REF_CHARS.search(value):
+        return "must not contain spaces, control characters or any of ~ ^ : ? * [ \\"
+    if ".." in value or "@{" in value or "//" in value:
+        return "must not contain '..', '@{' or '//'"
+    if value.startswith("/") or value.endswith("/") or value.endswith("."):
+        return "must not start or end with '/' or end with '.'"
+    if any(part.startswith(".") or part.endswith(".lock") for part in value.split("/")):
+        return "no part between slashes may start with '.' or end with '.lock'"
+    return None
+
+
+def image_repository(value: str) -> str | None:
+    """A Docker image reference without tag or digest, registry host optional."""
+    message = "must be a Docker image reference without tag or digest, like registry.example.com:5000/team/app"
+    if len(value) > 255:
+        return "must be at most 255 characters"
+    if "@" in value:
+        return "must not carry a digest; shipspec adds the tag"
+    parts = value.split("/")
+    first = parts[0]
+    if len(parts) > 1 and ("." in first or ":" in first or first == "localhost" or first != first.lower()):
+        if not _DOMAIN.fullmatch(first):
+            return message
+        parts = parts[1:]
+    elif ":" in value:
+        return "must not carry a tag; shipspec tags images with the git sha"
+    if any(":" in part for part in parts):
+        return "must not carry a tag; shipspec tags images with the git sha"
+    if not all(_PATH_COMPONENT.fullmatch(part) for part in parts):
+        return message
+    return None
+
+
+def image_tag(value: str) -> str | None:
+    if not _TAG.fullmatch(value):
+        return "must be a Docker tag: up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'"
+    return None
+
+
+def git_url(value: str) -> str | None:
+    message = "must be a git URL: git@host:org/repo.git, ssh://, https:// or file://"
+    match = _URL.fullmatch(value)
+    if match:
+        scheme, host, _ = match.groups()
+        return None if host or scheme == "file" else message
+    return None if _SCP_URL.fullmatch(value) else message
+
+
+def server_url(value: str) -> str | None:
+    return None if _SERVER.fullmatch(value) else "must be an http(s) URL of a Kubernetes API server"
+
+
+def relative_path(value: str) -> str | None:
+    """A path inside a repository: relative, POSIX, never climbing out."""
+    if not value or value.startswith("/") or "\\" in value or re.match(r"[A-Za-z]:", value):
+        return "must be a relative POSIX path inside the repository"
+    if any(part == ".." for part in value.split("/")):
+        return "must not climb out of the repository with '..'"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return "must not contain control characters"
+    return None
+
+
+def file_name(value: str) -> str | None:
+    if not value or "/" in value or "\\" in value or value in {".", ".."}:
+        return "must be a plain file name, without a path separator"
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return "must not contain control characters"
+    return None
+
+
+def encrypted(value: str) -> str | None:
+    """Travis `secure` values are base64 ciphertext; anything else is a leaked secret."""
+    if _SECURE.fullmatch(value):
+        return None
+    return "looks like plaintext, not a `travis encrypt` output; never commit a secret in clear"
+
+
+def is_secret_key(key: str) -> bool:
+    """Keys like `dbPassword` or `api_token`; `existingSecret` names a Secret and is fine."""
+    folded = re.sub(r"[-_.\s]", "", key).lower()
+    return not folded.startswith("existing") and bool(_SECRET_KEY.search(folded))

@@ -1,0 +1,95 @@
+"""Rules that span several fields; each finding is (loc, message)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from generator import names
+from generator.model import Spec
+
+Finding = tuple[tuple[str | int, ...], str]
+_RESERVED_LABELS = {"app", "env", "team"}
+
+
+def check(spec: Spec) -> list[Finding]:
+    return [*_environments(spec), *_branches(spec), *_labels(spec), *_secrets(spec)]
+
+
+def _environments(spec: Spec) -> Iterator[Finding]:
+    seen_names: set[str] = set()
+    seen_files: set[str] = set()
+    for i, env in enumerate(spec.environments):
+        loc = ("environments", i)
+        if env.name in seen_names:
+            yield (*loc, "name"), f"duplicate environment name {env.name!r}"
+        if env.values_file in seen_files:
+            yield (*loc, "valuesFile"), f"duplicate values file {env.values_file!r}"
+        seen_names.add(env.name)
+        seen_files.add(env.values_file or "")
+        full = f"{spec.name}-{env.name}"
+        if len(full) > 63:
+            yield (*loc, "name"), f"{full!r} (<name>-<env>, the Application name) is over 63 characters"
+
+
+def _branches(spec: Spec) -> Iterator[Finding]:
+    if spec.branches is None:
+        envs = ", ".join(env.name for env in spec.environments)
+        yield ("branches",), (
+            f"required with custom environments ({envs}); the default table only fits dev, stag, prod"
+        )
+        return
+    order = {env.name: i for i, env in enumerate(spec.environments)}
+    last = len(spec.environments) - 1
+    for branch, rule in spec.branches.items():
+        for field in ("deploy", "propose"):
+            for j, env in enumerate(getattr(rule, field)):
+                if env not in order:
+                    yield ("branches", branch, field, j), f"no environment named {env!r}"
+        for j, env in enumerate(rule.deploy):
+            if order.get(env) == last and last > 0:
+                yield ("branches", branch, "deploy", j), (
+                    f"{env!r} is production (the last environment); it only receives tags through a pull request"
+                )
+        for j, env in enumerate(rule.propose):
+            k = order.get(env)
+            if k is None:
+                continue
+            if env in rule.deploy:
+                yield ("branches", branch, "propose", j), f"{env!r} is both deployed and proposed"
+            elif k == 0:
+                yield ("branches", branch, "propose", j), f"{env!r} is the first environment; deploy it instead"
+            elif spec.environments[k - 1].name not in rule.deploy:
+                before = spec.environments[k - 1].name
+                yield ("branches", branch, "propose", j), (
+                    f"proposing {env!r} needs {before!r} deployed by the same branch, so only a tested tag moves on"
+                )
+
+
+def _labels(spec: Spec) -> Iterator[Finding]:
+    for key in spec.argocd.labels:
+        if key in _RESERVED_LABELS:
+            yield ("argocd", "labels", key), f"label {key!r} is set by shipspec (app, env, team)"
+
+
+def _secrets(spec: Spec) -> Iterator[Finding]:
+    for i, env in enumerate(spec.environments):
+        yield from _secret_values(env.values, ("environments", i, "values"))
+
+
+def _secret_values(values: Any, loc: tuple[str | int, ...]) -> Iterator[Finding]:
+    if isinstance(values, dict):
+        for key, value in values.items():
+            if names.is_secret_key(key) and _is_literal(value):
+                yield (*loc, key), (
+                    "looks like a plaintext secret; reference a Kubernetes Secret (e.g. existingSecret) instead"
+                )
+            else:
+                yield from _secret_values(value, (*loc, key))
+    elif isinstance(values, list):
+        for i, item in enumerate(values):
+            yield from _secret_values(item, (*loc, i))
+
+
+def _is_literal(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) or isinstance(value, str) and value != ""

@@ -1,0 +1,140 @@
+"""Load a spec file into a validated `Spec`, or into located problems."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from generator import rules
+from generator.errors import InvalidSpec, Problem
+from generator.loader import Document, load_document
+from generator.model import Spec
+
+SPEC_NAME = "shipspec.yaml"
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A valid spec and where it lives."""
+
+    spec: Spec
+    path: Path  # the spec file, as found
+    source: bytes  # its bytes, for digests
+    repo_path: str  # POSIX path relative to its git repo root (or its bare name outside git)
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+
+def load(path: Path) -> LoadedSpec:
+    """Read, parse and validate one spec file; raise InvalidSpec with every problem."""
+    doc = load_document(path, display_path(path))
+    return LoadedSpec(validate(doc), path, doc.raw, repo_relative(path))
+
+
+def validate(doc: Document) -> Spec:
+    """Validate a parsed document; raise InvalidSpec with every problem in it."""
+    try:
+        spec = Spec.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InvalidSpec([_problem(doc, error) for error in exc.errors()]) from None
+    findings = rules.check(spec)
+    if findings:
+        raise InvalidSpec([doc.problem(loc, message) for loc, message in findings])
+    return spec
+
+
+def _problem(doc: Document, error: Any) -> Problem:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    if loc and loc[-1] == "[key]":  # pydantic's marker for an invalid mapping key
+        return doc.problem(loc[:-1], _message(error), key=True)
+    if kind == "extra_forbidden":
+        known = _known_fields(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        hint = f"did you mean `{close[0]}`?" if close else f"known fields: {', '.join(known)}"
+        return doc.problem(loc, "unknown field", hint=hint, key=True)
+    if kind == "missing":
+        return doc.problem(loc, "required field is missing", key=True)
+    return doc.problem(loc, _message(error))
+
+
+_TYPE_NAMES = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "float_type": "a number",
+}
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind in _TYPE_NAMES:
+        return f"expected {_TYPE_NAMES[kind]}, got {_describe(error['input'])}"
+    if kind == "literal_error":
+        return f"must be {error['ctx']['expected']}, got {_describe(error['input'])}"
+    if kind == "greater_than_equal":
+        return f"must be at least {error['ctx']['ge']}, got {error['input']!r}"
+    if kind == "less_than_equal":
+        return f"must be at most {error['ctx']['le']}, got {error['input']!r}"
+    if kind == "too_short":
+        return "must not be empty"
+    return str(error["msg"])
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "mapping"}
+    shown = repr(value) if isinstance(value, (str, int, float)) and len(repr(value)) < 40 else ""
+    return f"{kind.get(type(value), type(value).__name__)} {shown}".strip()
+
+
+def _known_fields(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Spec
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        if field is not None:  # otherwise `part` is a key of a mapping of models
+            model = _inner_model(field.annotation)
+    if model is None:
+        return []
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None if get_origin(annotation) is not dict else _inner_model(get_args(annotation)[-1])
+
+
+def display_path(path: Path) -> str:
+    """The path as the user should read it: relative to the working directory when below it."""
+    try:
+        return Path(os.path.relpath(path)).as_posix() if not path.is_absolute() else path.as_posix()
+    except ValueError:  # pragma: no cover - Windows drives
+        return str(path)
+
+
+def repo_relative(path: Path) -> str:
+    """The spec's path relative to the root of its git repository, POSIX style."""
+    resolved = path.resolve()
+    for parent in resolved.parents:
+        if (parent / ".git").exists():
+            return resolved.relative_to(parent).as_posix()
+    return resolved.name
