@@ -39,6 +39,21 @@ def validate(specs: tuple[str, ...], output_format: str) -> int:
 
 
 @cli.command()
+@SPECS
+@click.option("--dry-run", is_flag=True, help="Print the unified diff of what would change; write nothing.")
+@click.option("--force", is_flag=True, help="Also overwrite files that lack the shipspec header.")
+@click.option(
+    "--charts-dir", type=click.Path(file_okay=False), default=None,
+    help="The charts checkout to write to, instead of charts.checkout of each spec.",
+)
+def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str | None) -> int:
+    """Write the pipeline, Makefile, values overlays and Applications of each spec; exit 2 when invalid or refused."""
+    from generator.commands import generate as command
+
+    return command.run(specs, dry_run=dry_run, force=force, charts_dir=charts_dir)
+
+
+@cli.command()
 def schema() -> int:
     """Print the JSON Schema of shipspec.yaml."""
     from generator.schema import json_schema_text

@@ -1,0 +1,64 @@
+"""Where an app's generated files live on disk, and the tags they hold now.
+
+`render` is pure; this is the small IO layer around it that `generate` and
+`check` share: locating the charts checkout and reading the release
+pipeline's current `image.tag` from each values overlay.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from generator.errors import UsageError
+from generator.render import Output
+from generator.spec import LoadedSpec, display_path
+
+# Our own overlay layout (see templates/values.yaml.j2): reading the first lines
+# with a regex avoids a YAML parse per file. A pinned tag carries a comment.
+_TAG = re.compile(r'^image:\n  repository: .*\n  tag: ("(?:[^"\\\n]|\\.)*")(?:  #.*)?$', re.MULTILINE)
+_HEAD_BYTES = 64 * 1024
+
+
+def charts_root(loaded: LoadedSpec, override: Path | None = None) -> Path:
+    """The charts checkout: `--charts-dir`, else `charts.checkout` relative to the spec."""
+    root = override if override is not None else loaded.directory / loaded.spec.charts.checkout
+    if not root.is_dir():
+        origin = "--charts-dir" if override is not None else f"charts.checkout in {display_path(loaded.path)}"
+        raise UsageError(
+            f"charts checkout {display_path(root)} ({origin}) is not a directory; clone the charts repo there "
+            f"(git clone {loaded.spec.charts.repo} {display_path(root)}) or pass --charts-dir"
+        )
+    return root
+
+
+def disk_path(output: Output, app_root: Path, charts: Path) -> Path:
+    return (app_root if output.root == "app" else charts) / output.path
+
+
+def current_tags(loaded: LoadedSpec, charts: Path) -> dict[str, str]:
+    """Environment name -> the image tag its values overlay holds now (absent files are skipped)."""
+    tags: dict[str, str] = {}
+    chart_dir = charts / (loaded.spec.charts.path or "")
+    for env in loaded.spec.environments:
+        tag = read_tag(chart_dir / (env.values_file or ""))
+        if tag is not None:
+            tags[env.name] = tag
+    return tags
+
+
+def read_tag(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    match = _TAG.search(head)
+    if match is None:
+        return None
+    try:
+        tag = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return tag if isinstance(tag, str) else None

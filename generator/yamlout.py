@@ -1,0 +1,101 @@
+"""YAML and shell text that no spec value can break out of.
+
+Every string scalar leaves through `scalar`: JSON-style double quotes, which
+YAML 1.1 and 1.2 both read back as the same string, so "yes", "012", "1e3",
+"a: b", "#x" or "{{ x }}" stay strings. Keys may stay plain when no YAML
+version could read them as anything but that string.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+# Besides what JSON escapes: DEL, C1 controls and the line/paragraph separators,
+# which some YAML readers treat as line breaks or refuse in a document.
+_EXTRA_ESCAPES = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
+_YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+def quote(value: str) -> str:
+    """A double-quoted YAML scalar that reads back as exactly `value`."""
+    text = json.dumps(value, ensure_ascii=False)
+    return _EXTRA_ESCAPES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def key(value: str) -> str:
+    if _PLAIN_KEY.fullmatch(value) and value.lower() not in _YAML11_WORDS:
+        return value
+    return quote(value)
+
+
+def scalar(value: Any) -> str:
+    """A YAML scalar of the same type and value in YAML 1.1, 1.2, Python and Go."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, str):
+        return quote(value)
+    raise TypeError(f"not a YAML scalar: {type(value).__name__}")
+
+
+def _float(value: float) -> str:
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    mantissa, _, exponent = repr(value).partition("e")
+    if "." not in mantissa:  # YAML 1.1 reads `1e5` as a string; `1.0e+5` is a float everywhere
+        mantissa += ".0"
+    if exponent and exponent[0] not in "+-":
+        exponent = "+" + exponent
+    return f"{mantissa}e{exponent}" if exponent else mantissa
+
+
+def block(value: Any, indent: int = 0) -> list[str]:
+    """Lines of a block-style mapping or sequence; empty collections stay flow (`{}`, `[]`)."""
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, Mapping):
+        for name, item in value.items():
+            if _is_nested(item):
+                lines.append(f"{pad}{key(name)}:")
+                lines.extend(block(item, indent + 2))
+            else:
+                lines.append(f"{pad}{key(name)}: {_inline(item)}")
+        return lines
+    for item in value:
+        if _is_nested(item):
+            inner = block(item, indent + 2)
+            lines.append(f"{pad}- {inner[0][indent + 2:]}")
+            lines.extend(inner[1:])
+        else:
+            lines.append(f"{pad}- {_inline(item)}")
+    return lines
+
+
+def _is_nested(value: Any) -> bool:
+    return isinstance(value, (Mapping, list, tuple)) and len(value) > 0
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{}"
+    if isinstance(value, (list, tuple)):
+        return "[]"
+    return scalar(value)
+
+
+def shell(value: str) -> str:
+    """A shell word for a Makefile recipe: shell-quoted, with `$` doubled for make."""
+    return shlex.quote(value).replace("$", "$$")
