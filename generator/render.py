@@ -81,26 +81,20 @@ def _template(name: str, **context: Any) -> str:
 
 def _travis(spec: Spec) -> str:
     jobs = pipeline.jobs(spec)
-    return _template(
-        "travis.yml.j2", spec=spec, jobs=jobs, version=__version__, login=_docker_login(spec.image.repository)
-    )
+    return _template("travis.yml.j2", spec=spec, jobs=jobs, version=__version__)
 
 
-def _docker_login(repository: str) -> str:
-    first = repository.split("/")[0]
-    has_registry = "/" in repository and ("." in first or ":" in first or first == "localhost")
-    registry = f" {yamlout.shell(first)}" if has_registry else ""
-    return (
-        'if [ -n "${DOCKER_USER:-}" ] && [ -n "${DOCKER_PASS:-}" ]; then '
-        f'printf \'%s\\n\' "$DOCKER_PASS" | docker login --username "$DOCKER_USER" --password-stdin{registry}; '
-        "else echo 'DOCKER_USER or DOCKER_PASS is not set: skipping docker login'; fi"
-    )
+def registry_host(repository: str) -> str | None:
+    """The registry of an image reference, or None for Docker Hub (Docker's own rule)."""
+    first, slash, _ = repository.partition("/")
+    return first if slash and ("." in first or ":" in first or first == "localhost") else None
 
 
 def _makefile(spec: Spec) -> str:
     envs = [env.name for env in spec.environments]
     return _template(
-        "Makefile.j2", spec=spec, commit_envs=envs[:-1], pr_envs=envs[1:], trivy_image=TRIVY_IMAGE
+        "Makefile.j2", spec=spec, commit_envs=envs[:-1], pr_envs=envs[1:], trivy_image=TRIVY_IMAGE,
+        registry=registry_host(spec.image.repository),
     )
 
 

@@ -34,8 +34,15 @@ def key(value: str) -> str:
     return quote(value)
 
 
-def scalar(value: Any) -> str:
-    """A YAML scalar of the same type and value in YAML 1.1, 1.2, Python and Go."""
+def scalar(value: Any, indent: int | None = None, width: int = 100) -> str:
+    """A YAML scalar of the same type and value in YAML 1.1, 1.2, Python and Go.
+
+    With `indent`, a long string is folded over lines at single spaces: inside
+    double quotes YAML reads each line break (and the next line's indentation)
+    back as exactly one space.
+    """
+    if isinstance(value, str) and indent is not None and len(value) > width:
+        return _folded(value, indent, width)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -47,6 +54,20 @@ def scalar(value: Any) -> str:
     if isinstance(value, str):
         return quote(value)
     raise TypeError(f"not a YAML scalar: {type(value).__name__}")
+
+
+def _folded(value: str, indent: int, width: int) -> str:
+    words = value.split(" ")
+    if any(not word for word in words) or value != value.strip():
+        return quote(value)  # runs of spaces would fold into one: keep it on one line
+    lines = [""]
+    for word in words:
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}" if lines[-1] else word
+    inner = [quote(line)[1:-1] for line in lines]
+    return '"' + ("\n" + " " * indent).join(inner) + '"'
 
 
 def _float(value: float) -> str:
