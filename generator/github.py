@@ -1,0 +1,136 @@
+"""Just enough of the GitHub REST API to keep one open pull request per branch.
+
+Standard library only (urllib): three endpoints do not justify a dependency.
+The API root comes from GITHUB_API_URL so GitHub Enterprise Server
+(`https://HOST/api/v3`) works too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from generator import __version__
+from generator.errors import OperationFailed, UsageError
+from generator.redact import redact, register
+
+DEFAULT_API = "https://api.github.com"
+TIMEOUT_SECONDS = 30
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+_SCP = re.compile(r"(?:[^@/\s]+@)?[^:/\s]+:(?P<path>[^\s]+)")
+_HINTS = {
+    401: "GitHub rejected the token: check that GITHUB_TOKEN is valid and not expired",
+    403: "the token may not write pull requests in this repo, or the rate limit is exhausted",
+    404: "the repo was not found or the token cannot see it: check charts.repo and the token's access",
+}
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    url: str
+
+
+def repository_of(url: str) -> tuple[str, str]:
+    """(owner, repo) of a git URL: scp-like, ssh://, https:// or file://, `.git` optional."""
+    scp = _SCP.fullmatch(url) if "://" not in url else None
+    path = scp["path"] if scp else urllib.parse.urlsplit(url).path
+    parts = [part for part in path.split("/") if part]
+    if len(parts) < 2:
+        raise UsageError(f"charts.repo {redact(url)!r}: cannot tell the GitHub owner/repo from it")
+    owner, name = parts[-2], parts[-1]
+    return owner, name[:-4] if name.endswith(".git") else name
+
+
+class GitHub:
+    """A client for the pulls endpoints of one repository."""
+
+    def __init__(self, owner: str, repo: str, token: str, api_root: str = DEFAULT_API) -> None:
+        register(token)
+        self.owner, self.repo, self._token = owner, repo, token
+        self.api_root = api_root.rstrip("/")
+
+    @classmethod
+    def from_environment(cls, owner: str, repo: str) -> GitHub:
+        token = os.environ.get("GITHUB_TOKEN", "").strip()
+        if not token:
+            raise OperationFailed(
+                "GITHUB_TOKEN is not set: a pull request needs a GitHub token with write access to "
+                f"{owner}/{repo} (set it as a secure variable of the CI job)"
+            )
+        return cls(owner, repo, token, os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API)
+
+    def upsert_pull(self, branch: str, base: str, title: str, body: str) -> tuple[str, PullRequest]:
+        """Update the open pull request of `branch`, or open one; ('updated'|'created', pull)."""
+        existing = self.find_open_pull(branch, base)
+        if existing is None:
+            try:
+                return "created", self._pull(self._request("POST", "pulls", body={
+                    "title": title, "head": branch, "base": base, "body": body,
+                }))
+            except OperationFailed as exc:  # a concurrent run opened it first: update that one
+                existing = self.find_open_pull(branch, base)
+                if existing is None or "already exists" not in exc.message:
+                    raise
+        updated = self._request("PATCH", f"pulls/{existing.number}", body={"title": title, "body": body})
+        return "updated", self._pull(updated)
+
+    def find_open_pull(self, branch: str, base: str) -> PullRequest | None:
+        found = self._request("GET", "pulls", query={"head": f"{self.owner}:{branch}", "base": base, "state": "open"})
+        if not isinstance(found, list):
+            raise OperationFailed(f"GitHub API {self.api_root}: unexpected answer to the pull request list")
+        return self._pull(found[0]) if found else None
+
+    def _pull(self, data: Any) -> PullRequest:
+        try:
+            return PullRequest(int(data["number"]), str(data.get("html_url") or data.get("url") or ""))
+        except (TypeError, KeyError, ValueError):
+            raise OperationFailed(f"GitHub API {self.api_root}: a pull request without a number") from None
+
+    def _request(self, method: str, path: str, *, query: dict[str, str] | None = None,
+                 body: dict[str, Any] | None = None) -> Any:
+        url = f"{self.api_root}/repos/{_quote(self.owner)}/{_quote(self.repo)}/{path}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None)
+        request.add_header("Accept", "application/vnd.github+json")
+        request.add_header("Authorization", f"Bearer {self._token}")
+        request.add_header("X-GitHub-Api-Version", "2022-11-28")
+        request.add_header("User-Agent", f"shipspec/{__version__}")
+        if body is not None:
+            request.add_header("Content-Type", "application/json")
+        where = f"GitHub API {method} {redact(url)}"
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - http(s) root
+                return json.loads(response.read(MAX_RESPONSE_BYTES) or b"null")
+        except urllib.error.HTTPError as exc:
+            raise OperationFailed(_http_error(where, exc)) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise OperationFailed(redact(f"{where}: cannot reach the API ({reason}); "
+                                         "check GITHUB_API_URL and the network, then retry")) from None
+        except ValueError:
+            raise OperationFailed(f"{where}: the answer is not JSON; check GITHUB_API_URL") from None
+
+
+def _quote(part: str) -> str:
+    return urllib.parse.quote(part, safe="")
+
+
+def _http_error(where: str, error: urllib.error.HTTPError) -> str:
+    try:
+        data = json.loads(error.read(MAX_RESPONSE_BYTES))
+    except (ValueError, OSError):
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    details = [str(data.get("message") or error.reason)]
+    details += [str(e.get("message") or e.get("code")) for e in data.get("errors") or [] if isinstance(e, dict)]
+    message = f"{where}: HTTP {error.code}: {'; '.join(d for d in details if d)}"
+    hint = _HINTS.get(error.code)
+    return redact(message + (f"\n  hint: {hint}" if hint else ""))
