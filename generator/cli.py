@@ -54,6 +54,36 @@ def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str
 
 
 @cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--name", help="App name (DNS-1123 label); default: the directory's name.")
+@click.option("--image", help="Docker image repository, without tag, e.g. myorg/myapp.")
+@click.option("--charts-repo", help="Git URL of the charts repo.")
+@click.option("--charts-dir", help="charts.checkout: the charts repo clone, relative to DIRECTORY.  [default: ../charts]")
+@click.option("--env", "environments", multiple=True, help="An environment, in promotion order (repeat); default dev, stag, prod.")
+@click.option("--team", help="Label team=<team> on every Argo CD Application.")
+@click.option("--namespace", help="Kubernetes namespace of every environment; default: the app name.")
+@click.option("--schema-ref", help="$schema of the spec's editor modeline; default: the installed schema file.")
+@click.option("--yes", "-y", is_flag=True, help="Accept defaults; never ask.")
+@click.option(
+    "--interactive/--no-interactive", default=None,
+    help="Ask for missing values (default: when stdin is a terminal).",
+)
+def init(directory: str, name: str | None, image: str | None, charts_repo: str | None, charts_dir: str | None,
+         environments: tuple[str, ...], team: str | None, namespace: str | None, schema_ref: str | None,
+         yes: bool, interactive: bool | None) -> int:
+    """Scaffold a service in DIRECTORY: spec, Dockerfile, README, chart, then generate; exit 2 on bad input or if a file exists."""
+    from generator.commands import init as command
+
+    ask = not yes and (interactive if interactive is not None else sys.stdin.isatty())
+    flags = command.Flags(directory, name, image, charts_repo, charts_dir, environments, team, namespace, schema_ref)
+    return command.run(flags, yes=yes, prompt=_prompt if ask else None)
+
+
+def _prompt(question: str, default: str | None) -> str:
+    return str(click.prompt(question, default=default, show_default=default is not None))
+
+
+@cli.command()
 def schema() -> int:
     """Print the JSON Schema of shipspec.yaml."""
     from generator.schema import json_schema_text

@@ -1,0 +1,194 @@
+"""`shipspec init`: scaffold a service repo and its chart, then generate; all or nothing.
+
+Every file is computed, and the answers validated as the spec they become,
+before the first byte is written; a file that already exists stops the run
+with nothing written, and a failed write removes what this run wrote.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator import scaffold, workspace, writer
+from generator.errors import EXIT_OK, InvalidSpec, Problem, UsageError
+from generator.loader import parse_document
+from generator.model import DEFAULT_ENVIRONMENTS
+from generator.output import out, plural
+from generator.render import render
+from generator.spec import LoadedSpec, display_path, repo_relative, validate
+
+Prompt = Callable[[str, "str | None"], str]  # (question, default or None) -> answer
+File = tuple[Path, str]
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The command line as given; None means not given."""
+
+    directory: str = "."
+    name: str | None = None
+    image: str | None = None
+    charts_repo: str | None = None
+    charts_dir: str | None = None
+    environments: tuple[str, ...] = ()
+    team: str | None = None
+    namespace: str | None = None
+    schema_ref: str | None = None
+
+
+def run(flags: Flags, *, yes: bool = False, prompt: Prompt | None = None) -> int:
+    """Scaffold into `flags.directory`; `prompt` asks for missing values (None: never ask)."""
+    directory = Path(flags.directory)
+    answers = resolve(flags, directory, yes=yes, prompt=prompt)
+    spec_path = directory / scaffold.SPEC_NAME
+    text = scaffold.spec_text(answers, flags.schema_ref or scaffold.schema_ref())
+    loaded = _validated(text, spec_path)
+    charts = loaded.directory / loaded.spec.charts.checkout
+    files = plan(loaded, text, charts)
+    _refuse_existing(files)
+    write_all(files)
+    for path, _ in files:
+        out(f"created   {display_path(path)}")
+    _next_steps(loaded, charts, len(files))
+    return EXIT_OK
+
+
+def resolve(flags: Flags, directory: Path, *, yes: bool, prompt: Prompt | None) -> scaffold.Answers:
+    """The answers: flags first, then prompts or (with --yes) defaults; missing ones are an error."""
+    name, default_name = flags.name, scaffold.default_name(directory)
+    if prompt is not None:
+        name = name or _ask(prompt, "App name", default_name)
+        image = flags.image or _ask(prompt, "Docker image repository (without tag)", None)
+        charts_repo = flags.charts_repo or _ask(prompt, "Charts repo git URL", None)
+        namespace = flags.namespace or _ask(prompt, "Kubernetes namespace", name)
+    else:
+        missing = [flag for flag, value in (("--image", flags.image), ("--charts-repo", flags.charts_repo)) if not value]
+        if not yes and not name:
+            missing.insert(0, "--name")
+        if missing:
+            raise UsageError(_missing_message(missing, yes=yes))
+        name, image, charts_repo = name or default_name, flags.image or "", flags.charts_repo or ""
+        namespace = flags.namespace or name
+    return scaffold.Answers(
+        name=name,
+        image=image,
+        charts_repo=charts_repo,
+        checkout=flags.charts_dir if flags.charts_dir is not None else scaffold.DEFAULT_CHECKOUT,
+        environments=flags.environments or DEFAULT_ENVIRONMENTS,
+        team=flags.team or None,
+        namespace=namespace,
+    )
+
+
+def _ask(prompt: Prompt, question: str, default: str | None) -> str:
+    return prompt(question, default).strip()
+
+
+def _missing_message(missing: Sequence[str], *, yes: bool) -> str:
+    why = "they have no default" if yes else "stdin is not a terminal, so init cannot ask"
+    hint = "" if yes or "--name" not in missing else "; --yes takes the directory's name for --name"
+    return f"init needs {', '.join(missing)} ({why}){hint}"
+
+
+# Where each spec field came from, so an invalid answer names the flag to fix.
+_FLAGS = {
+    ("name",): "--name",
+    ("team",): "--team",
+    ("image",): "--image",
+    ("charts", "repo"): "--charts-repo",
+    ("charts", "checkout"): "--charts-dir",
+    ("environments",): "--env",
+    ("branches",): "--env",
+}
+
+
+def _validated(text: str, spec_path: Path) -> LoadedSpec:
+    raw = text.encode("utf-8")
+    try:
+        spec = validate(parse_document(raw, display_path(spec_path)))
+    except InvalidSpec as exc:
+        raise InvalidSpec([_blame(problem) for problem in exc.problems]) from None
+    return LoadedSpec(spec, spec_path, raw, repo_relative(spec_path))
+
+
+def _blame(problem: Problem) -> Problem:
+    loc = problem.loc
+    flag = "--namespace" if loc[:1] == ("environments",) and loc[-1:] == ("namespace",) else None
+    flag = flag or next((f for prefix, f in _FLAGS.items() if loc[: len(prefix)] == prefix), None)
+    if flag is None:
+        return problem
+    hint = f"from {flag}" if not problem.hint else f"{problem.hint}; from {flag}"
+    return dataclasses.replace(problem, hint=hint)
+
+
+def plan(loaded: LoadedSpec, spec_text: str, charts: Path) -> list[File]:
+    """Every file init writes, in write order: the service repo first, then the charts checkout."""
+    app = loaded.directory
+    rendered = [(workspace.disk_path(output, app, charts), body) for output, body in render(loaded).items()]
+    return [
+        (app / scaffold.SPEC_NAME, spec_text),
+        *((app / path, body) for path, body in scaffold.service_files(loaded.spec).items()),
+        *sorted((path, body) for path, body in rendered if not _under(path, charts)),
+        *((charts / path, body) for path, body in scaffold.chart_files(loaded.spec).items()),
+        *sorted((path, body) for path, body in rendered if _under(path, charts)),
+    ]
+
+
+def _under(path: Path, root: Path) -> bool:
+    return root == path or root in path.parents
+
+
+def _refuse_existing(files: Sequence[File]) -> None:
+    blocked = [path for path, _ in files if _blocked(path)]
+    if blocked:
+        listing = "\n".join(f"  {display_path(path)}" for path in blocked)
+        raise UsageError(
+            f"refusing to overwrite: {plural(len(blocked), 'file')} that init would write already exist:\n"
+            f"{listing}\nnothing was written; move them aside or init into another directory"
+        )
+
+
+def _blocked(path: Path) -> bool:
+    """The path exists, or one of its parents exists as something other than a directory."""
+    if os.path.lexists(path):
+        return True
+    return any(os.path.lexists(parent) and not parent.is_dir() for parent in path.parents)
+
+
+def write_all(files: Sequence[File]) -> None:
+    """Write each file atomically; on any failure remove every file and folder this call made."""
+    new_dirs = sorted({d for path, _ in files for d in path.parents if not d.exists()}, key=lambda d: -len(d.parts))
+    written: list[Path] = []
+    try:
+        for path, text in files:
+            writer.write_atomic(path, text)
+            written.append(path)
+    except BaseException as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        for folder in new_dirs:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # not empty: someone else's files, or it was never created
+        if isinstance(exc, OSError):
+            raise UsageError(
+                f"cannot write {display_path(Path(exc.filename or ''))}: {exc.strerror or exc}; "
+                f"removed the {plural(len(written), 'file')} already written"
+            ) from None
+        raise
+
+
+def _next_steps(loaded: LoadedSpec, charts: Path, count: int) -> None:
+    app, shown_charts = display_path(loaded.directory), display_path(charts)
+    spec = loaded.spec
+    out(f"{plural(count, 'file')} written. Next:")
+    out(f"  cd {app} && git init && git add -A && git commit -m 'shipspec init {spec.name}'")
+    if not (charts / ".git").exists():
+        out(f"  {shown_charts} is not a git clone: move its files into your clone of {spec.charts.repo}")
+    out(f"  commit {spec.charts.path}/ and {spec.argocd.manifests}/{spec.name}-*.yaml in {shown_charts}")
+    out("  add DOCKER_USER, DOCKER_PASS and GITHUB_TOKEN to travis.secure, then shipspec generate")

@@ -1,0 +1,121 @@
+"""The files `shipspec init` writes besides the generated ones: a commented spec, the
+service repo's starter files and the Helm chart skeleton.
+
+`templates/init/*.j2` go through shipspec's one Jinja environment. `templates/chart/`
+is Helm's own `{{ }}` templating, so those files are stored verbatim and never seen
+by Jinja: like a Helm starter chart (`helm create --starter`) they spell the chart's
+name `<CHARTNAME>`, replaced here by the app's name, and the image
+`<IMAGE_REPOSITORY>`, replaced by the spec's image repository.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.model import DEFAULT_ENVIRONMENTS, Branch, Spec
+from generator.render import environment
+from generator.resources import schema_file, templates_dir
+from generator.schema import SCHEMA_ID
+
+SPEC_NAME = "shipspec.yaml"
+DEFAULT_CHECKOUT = "../charts"
+# The branch that proposes production; the first of these no environment's branch uses.
+RELEASE_BRANCHES = ("master", "main", "release")
+_SERVICE_TEMPLATES = {
+    "Dockerfile": "Dockerfile.j2",
+    "README.md": "README.md.j2",
+    # Stored without its dot: a `.gitignore` in shipspec's own tree would apply to it.
+    ".gitignore": "gitignore.j2",
+    "local.mk": "local.mk.j2",
+}
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What `shipspec init` asks for; everything else takes the spec's defaults."""
+
+    name: str
+    image: str
+    charts_repo: str
+    checkout: str = DEFAULT_CHECKOUT
+    environments: tuple[str, ...] = DEFAULT_ENVIRONMENTS
+    team: str | None = None
+    namespace: str | None = None
+
+
+def default_name(directory: Path) -> str:
+    """The directory's name as an app name: lowercase, runs of other characters as '-'."""
+    slug = _SLUG_JUNK.sub("-", directory.resolve().name.lower()).strip("-")
+    return slug[:53].rstrip("-") or "app"
+
+
+def schema_ref() -> str:
+    """The `$schema` of the spec's yaml-language-server modeline: the installed schema file.
+
+    Editors load a local file without network access or hosting; a path containing
+    whitespace would end the modeline early, so it becomes a file:// URI.
+    """
+    path = schema_file()
+    if not path.is_file():  # a source checkout that never wrote the schema out
+        return SCHEMA_ID
+    return path.as_uri() if re.search(r"\s", str(path)) else path.as_posix()
+
+
+def release_branch(environments: tuple[str, ...]) -> str:
+    return next(b for b in RELEASE_BRANCHES if b not in environments[:-1])
+
+
+def branches_for(environments: tuple[str, ...]) -> dict[str, Branch] | None:
+    """The promotion table for a custom environment list; None for the default list.
+
+    It generalises the default table: each pre-production environment's branch
+    deploys it and proposes the next one, except the last before production,
+    whose branch deploys it on pushes and cron builds; the release branch deploys
+    that environment and proposes production.
+    """
+    if environments == DEFAULT_ENVIRONMENTS:
+        return None
+    release = release_branch(environments)
+    if len(environments) == 1:  # production is also the first environment: nothing to propose from
+        return {release: Branch(deploy=[environments[0]])}
+    *stages, before_prod, prod = environments
+    table = {env: Branch(deploy=[env], propose=[nxt]) for env, nxt in zip(stages, (*stages[1:], before_prod))}
+    table[before_prod] = Branch(deploy=[before_prod], cron=True)
+    table[release] = Branch(deploy=[before_prod], propose=[prod])
+    return table
+
+
+def spec_text(answers: Answers, schema: str) -> str:
+    """The commented shipspec.yaml for these answers (not yet validated)."""
+    return environment().get_template("init/shipspec.yaml.j2").render(
+        schema_ref=schema,
+        name=answers.name,
+        team=answers.team,
+        image=answers.image,
+        charts_repo=answers.charts_repo,
+        checkout=None if answers.checkout == DEFAULT_CHECKOUT else answers.checkout,
+        environments=answers.environments,
+        namespace=None if answers.namespace in (None, answers.name) else answers.namespace,
+        branches=branches_for(answers.environments),
+        release_branch=release_branch(answers.environments),
+    )
+
+
+def service_files(spec: Spec) -> dict[str, str]:
+    """The service repo's starter files, relative to the spec's folder."""
+    env = environment()
+    return {path: env.get_template(f"init/{name}").render(spec=spec) for path, name in _SERVICE_TEMPLATES.items()}
+
+
+def chart_files(spec: Spec) -> dict[str, str]:
+    """The chart skeleton, relative to the charts checkout (under `charts.path`)."""
+    root = templates_dir() / "chart"
+    files = {}
+    for source in sorted(p for p in root.rglob("*") if p.is_file()):
+        text = source.read_text(encoding="utf-8")
+        text = text.replace("<CHARTNAME>", spec.name).replace("<IMAGE_REPOSITORY>", spec.image.repository)
+        files[f"{spec.charts.path}/{source.relative_to(root).as_posix()}"] = text
+    return files
