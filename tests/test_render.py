@@ -1,0 +1,101 @@
+"""The pure render: snapshots of every sample, determinism, tags, and quoting that nothing escapes."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from generator import yamlout
+from generator.render import Output, render
+from generator.spec import load
+from samples import SAMPLES, SAMPLES_DIR, load_sample, render_sample
+
+HOSTILE = ["yes", "no", "on", "Off", "y", "~", "null", "012", "0x1F", "1e3", "1_000", "1:20", ".inf", "a: b",
+           "#x", "- x", "{{ x }}", "{a: 1}", "[1]", "&anchor", "*alias", "!tag", "|", ">", "%x", "@x", "`x",
+           "line\nbreak", "tab\there", " padded ", "quote\"s", "back\\slash", "\x7f\x85\u2028\u2029\ufeff", "🚀",
+           "", "'single'", "x #not comment", "2001-12-14", "=", "<<"]
+
+
+def yaml12(text: str):
+    return YAML(typ="safe", pure=True).load(io.StringIO(text))
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_render_of_each_sample_matches_snapshot(name: str, snapshot) -> None:
+    assert {str(output): text for output, text in render_sample(name).items()} == snapshot
+
+
+def test_render_is_identical_from_two_directories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = []
+    for place in ("one", "two/deeper"):
+        target = tmp_path / place / "five-env"
+        shutil.copytree(SAMPLES_DIR / "five-env", target)
+        monkeypatch.chdir(tmp_path / place)
+        texts.append(render(load(Path("five-env/shipspec.yaml"))))
+    assert texts[0] == texts[1]
+    assert "from shipspec.yaml for app ledger" in texts[0][Output("app", "Makefile")]
+
+
+def test_existing_tag_is_kept_and_a_pin_overrides_it() -> None:
+    loaded = load_sample("five-env")
+    rendered = render(loaded, {"dev": "0123456", "qa": "abc", "prod": "1e5"})
+    values = {env: yaml.safe_load(rendered[Output("charts", f"charts/ledger/values.{env}.yaml")]) for env in
+              ("dev", "qa", "stag", "prod")}
+    assert values["dev"]["image"] == {"repository": "quay.io/acme/ledger", "tag": "0123456"}
+    assert values["qa"]["image"]["tag"] == "1e5"  # pinned in the spec
+    assert values["stag"]["image"]["tag"] == ""
+    assert values["prod"]["image"]["tag"] == "1e5"
+
+
+def test_applications_track_the_charts_branch() -> None:
+    for output, text in render_sample("five-env").items():
+        if output.path.startswith("argocd/"):
+            assert yaml.safe_load(text)["spec"]["source"]["targetRevision"] == "main"
+
+
+def _values_lines(value) -> str:
+    return "\n".join(yamlout.block(value)) + "\n"
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_strings_stay_strings(text: str) -> None:
+    document = _values_lines({"key": text, text or "empty": [text], "n": {text or "e": text}})
+    expected = {"key": text, text or "empty": [text], "n": {text or "e": text}}
+    assert yaml.safe_load(document) == expected
+    assert yaml12(document) == expected
+
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False), st.text(), st.sampled_from(HOSTILE),
+)
+keys = st.one_of(st.text(min_size=1), st.sampled_from([k for k in HOSTILE if k]))
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
+                      max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(keys, values, max_size=5))
+def test_any_values_mapping_loads_back_identical_in_yaml_1_1_and_1_2(mapping) -> None:
+    document = _values_lines(mapping) if mapping else "{}\n"
+    assert yaml.safe_load(document) == mapping
+    assert yaml12(document) == mapping
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.integers(min_value=0, max_value=12), st.integers(min_value=10, max_value=80))
+def test_folded_strings_read_back_exactly(text: str, indent: int, width: int) -> None:
+    document = "key: " + yamlout.scalar(text, indent=indent + 2, width=width) + "\n"
+    assert yaml.safe_load(document) == {"key": text}
+    assert yaml12(document) == {"key": text}
+
+
+def test_makefile_words_are_shell_quoted_for_make() -> None:
+    assert yamlout.shell("a b$c'd") == "'a b$$c'\"'\"'d'"
