@@ -1,0 +1,86 @@
+"""The benchmark's inputs: deterministic workloads of valid specs, and a floor that gives real verdicts.
+
+Timings are not tested here (CI runs `benchmarks/run.py --quick` for that).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.spec import load
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import workload  # noqa: E402
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_workload_twice_is_the_same_bytes(tmp_path: Path) -> None:
+    workload.create(tmp_path / "one", 6, git=False)
+    workload.create(tmp_path / "two", 6, git=False)
+    first, second = _files(tmp_path / "one"), _files(tmp_path / "two")
+    assert len(first) == 12  # a spec and a Chart.yaml per app
+    assert first == second
+
+
+def test_seed_changes_the_workload(tmp_path: Path) -> None:
+    workload.create(tmp_path / "one", 2, seed=1, git=False)
+    workload.create(tmp_path / "two", 2, seed=2, git=False)
+    assert _files(tmp_path / "one") != _files(tmp_path / "two")
+
+
+def test_small_workload_is_a_prefix_of_a_large_one(tmp_path: Path) -> None:
+    workload.create(tmp_path / "small", 1, git=False)
+    workload.create(tmp_path / "large", 3, git=False)
+    small, large = _files(tmp_path / "small"), _files(tmp_path / "large")
+    assert small.items() <= large.items()
+    assert large["apps/app0001/shipspec.yaml"] != large["apps/app0002/shipspec.yaml"]
+
+
+def test_every_spec_is_valid_for_shipspec(tmp_path: Path) -> None:
+    workload.create(tmp_path, 20, git=False)
+    for spec in sorted((tmp_path / "apps").glob("*/shipspec.yaml")):
+        loaded = load(spec)
+        assert loaded.spec.name == spec.parent.name
+        assert [env.name for env in loaded.spec.environments] == ["dev", "stag", "prod"]
+
+
+def test_about_thirty_percent_of_value_strings_are_yaml_hostile() -> None:
+    shares = [workload.hostile_share(index) for index in range(1, 101)]
+    assert 0.25 <= sum(shares) / len(shares) <= 0.35
+
+
+def test_broken_specs_are_invalid_for_shipspec(tmp_path: Path) -> None:
+    from generator.errors import InvalidSpec
+
+    workload.create(tmp_path, 8, git=False)
+    broken = workload.break_specs(tmp_path, 4)
+    assert len(set(broken)) == 4
+    for spec in broken:
+        with pytest.raises(InvalidSpec):
+            load(spec)
+
+
+def _floor(root: Path, action: str) -> int:
+    command = [sys.executable, str(BENCHMARKS / "floor.py"), action, "apps"]
+    return subprocess.run(command, cwd=root, capture_output=True, check=False).returncode
+
+
+def test_floor_verdicts(tmp_path: Path) -> None:
+    workload.create(tmp_path, 4, git=False)
+    assert _floor(tmp_path, "generate") == 0
+    before = _files(tmp_path)
+    assert _floor(tmp_path, "generate") == 0 and _files(tmp_path) == before
+    assert _floor(tmp_path, "check") == 0
+    workload.drift(tmp_path, 2)
+    assert _floor(tmp_path, "check") == 1
+    workload.break_specs(tmp_path, 1)
+    assert _floor(tmp_path, "check") == 2
