@@ -24,6 +24,8 @@ from generator.errors import InvalidSpec, Problem
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 64
+# Aliases can repeat one long string many times: bound the text as well as the node count.
+MAX_TEXT = 8 * MAX_BYTES
 
 Loc = tuple[str | int, ...]
 Mark = tuple[int, int]
@@ -35,6 +37,7 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _constructor = yaml.constructor.SafeConstructor()
 
 
@@ -47,6 +50,9 @@ class Document:
     raw: bytes
     values: dict[Loc, Mark] = field(default_factory=dict)
     keys: dict[Loc, Mark] = field(default_factory=dict)
+    # Problems found while building `data` (duplicate keys, tags...); the offending
+    # entries are left out, so the model can still report everything else.
+    problems: list[Problem] = field(default_factory=list)
 
     def position(self, loc: Loc, *, key: bool = False) -> Mark | None:
         """The position of `loc`, or of its nearest ancestor that has one."""
@@ -56,8 +62,11 @@ class Document:
                 return found
             loc = loc[:-1]
 
-    def problem(self, loc: Loc, message: str, *, hint: str | None = None, key: bool = False) -> Problem:
-        line, column = self.position(loc, key=key) or (None, None)
+    def problem(
+        self, loc: Loc, message: str, *, hint: str | None = None, key: bool = False, at: Loc | None = None
+    ) -> Problem:
+        """A problem of field `loc`, positioned at `at` (default: `loc` itself)."""
+        line, column = self.position(loc if at is None else at, key=key) or (None, None)
         return Problem(self.path, line, column, loc, message, hint)
 
 
@@ -69,6 +78,7 @@ class _Builder:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.nodes = 0
+        self.text = 0
         self.problems: list[Problem] = []
 
     def build(self, node: yaml.Node, loc: Loc, depth: int = 0) -> Any:
@@ -78,19 +88,21 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise _TooBig(f"nested deeper than {MAX_DEPTH} levels")
         self.doc.values.setdefault(loc, _mark(node))
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, loc)
+        if node.tag not in _COLLECTION_TAGS:
+            self._report(node, loc, f"YAML tag {_short(node.tag)} is not supported")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, loc, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, (*loc, i), depth + 1) for i, child in enumerate(node.value)]
-        return self._scalar(node, loc)
+        return [self.build(child, (*loc, i), depth + 1) for i, child in enumerate(node.value)]
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = self._scalar(key_node, loc) if isinstance(key_node, yaml.ScalarNode) else None
             if key_node.tag == "tag:yaml.org,2002:merge":
                 self._report(key_node, loc, "merge keys (<<) are not supported; write the fields out")
                 continue
+            key = self._scalar(key_node, loc) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
                 self._report(key_node, loc, *_key_problem(key_node, key))
                 continue
@@ -104,10 +116,13 @@ class _Builder:
         return result
 
     def _scalar(self, node: yaml.Node, loc: Loc) -> Any:
+        self.text += len(node.value)
+        if self.text > MAX_TEXT:
+            raise _TooBig(f"more than {MAX_TEXT // MAX_BYTES} MiB of text after expanding aliases")
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value  # a date in `values` stays the text the user wrote
         if node.tag not in _SCALAR_TAGS:
-            self._report(node, loc, f"YAML tag {node.tag} is not supported")
+            self._report(node, loc, f"YAML tag {_short(node.tag)} is not supported")
             return None
         return _constructor.construct_object(node)
 
@@ -123,12 +138,16 @@ def _key_problem(node: yaml.Node, key: Any) -> tuple[str, str | None]:
     return f"key {node.value!r} is read by YAML as {read_as}, not a string", "quote it"
 
 
+def _short(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!", 1)
+
+
 def _mark(node: yaml.Node) -> Mark:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
 def load_document(path: Path, shown: str) -> Document:
-    """Read and parse one spec file; raise InvalidSpec with every problem found."""
+    """Read and parse one spec file; see `parse_document`."""
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
@@ -138,6 +157,8 @@ def load_document(path: Path, shown: str) -> Document:
 
 
 def parse_document(raw: bytes, shown: str) -> Document:
+    """Parse a spec. Unreadable input raises InvalidSpec; problems inside a
+    well-formed document (duplicate keys, tags) are left in `doc.problems`."""
     def fail(message: str, line: int | None = None, column: int | None = None) -> InvalidSpec:
         return InvalidSpec([Problem(shown, line, column, (), message)])
 
@@ -178,6 +199,5 @@ def parse_document(raw: bytes, shown: str) -> Document:
         raise fail(str(exc)) from None
     except RecursionError:
         raise fail(f"nested deeper than {MAX_DEPTH} levels") from None
-    if builder.problems:
-        raise InvalidSpec(builder.problems)
+    doc.problems = builder.problems
     return doc

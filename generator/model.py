@@ -52,7 +52,8 @@ class Model(BaseModel):
         extra="forbid",
         strict=True,
         alias_generator=to_camel,
-        populate_by_name=True,
+        # Titles are the YAML keys, which is what an editor's hover should show.
+        field_title_generator=lambda name, _info: to_camel(name),
         validate_default=False,
     )
 
@@ -182,10 +183,10 @@ class Spec(Model):
     kind: Literal["App"] = Field(description="Exactly App.")
     name: AppName = Field(description="App name: DNS-1123 label, at most 53 characters (Helm release name).")
     team: LabelValue | None = Field(None, description="Label team=<team> on every Application.")
-    image: Image
+    image: Image = Field(description="The Docker image CI builds, tags with the git short sha and pushes.")
     test: Test = Field(default_factory=Test, description="The test step.")
     scan: Scan = Field(default_factory=Scan, description="Trivy image scan.")
-    charts: Charts
+    charts: Charts = Field(description="The charts repo: one Helm chart per app, values overlays and Argo CD manifests.")
     argocd: ArgoCD = Field(default_factory=ArgoCD, description="Argo CD Applications.")
     environments: list[Environment] = Field(
         default_factory=_default_environments,

@@ -19,7 +19,9 @@ _SCP_URL = re.compile(r"(?:[A-Za-z0-9._~-]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?!//)[^
 _URL = re.compile(r"(ssh|https|file)://([^/\s]*)(/[^\s]*)")
 _SERVER = re.compile(r"https?://[^\s/]+(/[^\s]*)?")
 _SECURE = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
-_SECRET_KEY = re.compile(r"(password|passwd|passphrase|token|secret|apikey|privatekey|accesskey|credentials?)$")
+_SECRET_KEY = re.compile(
+    r"(password|passwd|passphrase|token|secret|(api|private|access|secret|signing|encryption)key|credentials?)$"
+)
 _BAD_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 
 

@@ -1,42 +1,60 @@
-"""Rules that span several fields; each finding is (loc, message)."""
+"""Rules that span several fields; each finding is a `Finding(loc, message)`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from generator import names
 from generator.model import Spec
 
-Finding = tuple[tuple[str | int, ...], str]
+Loc = tuple[str | int, ...]
+
+
+class Finding(NamedTuple):
+    """A problem of field `loc`, shown at `at` when `loc` is absent from the file."""
+
+    loc: Loc
+    message: str
+    at: Loc | None = None
+
+
 _RESERVED_LABELS = {"app", "env", "team"}
 
 
 def check(spec: Spec) -> list[Finding]:
-    return [*_environments(spec), *_branches(spec), *_labels(spec), *_secrets(spec)]
+    """Every cross-field problem of a valid model."""
+    found = [*_environments(spec), *_branches(spec), *_labels(spec), *_secrets(spec)]
+    return [Finding(*f) for f in found]
 
 
-def _environments(spec: Spec) -> Iterator[Finding]:
+def _environments(spec: Spec) -> Iterator[tuple[Any, ...]]:
     seen_names: set[str] = set()
-    seen_files: set[str] = set()
+    file_owner: dict[str, str] = {}
     for i, env in enumerate(spec.environments):
         loc = ("environments", i)
         if env.name in seen_names:
             yield (*loc, "name"), f"duplicate environment name {env.name!r}"
-        if env.values_file in seen_files:
-            yield (*loc, "valuesFile"), f"duplicate values file {env.values_file!r}"
+        values_file = env.values_file or ""
+        if values_file in file_owner:
+            default = "" if "values_file" in env.model_fields_set else f" (the default for {env.name!r})"
+            yield (*loc, "valuesFile"), (
+                f"duplicate values file {values_file!r}{default}; environment {file_owner[values_file]!r} uses it"
+            )
         seen_names.add(env.name)
-        seen_files.add(env.values_file or "")
+        file_owner.setdefault(values_file, env.name)
         full = f"{spec.name}-{env.name}"
         if len(full) > 63:
             yield (*loc, "name"), f"{full!r} (<name>-<env>, the Application name) is over 63 characters"
 
 
-def _branches(spec: Spec) -> Iterator[Finding]:
+def _branches(spec: Spec) -> Iterator[tuple[Any, ...]]:
     if spec.branches is None:
         envs = ", ".join(env.name for env in spec.environments)
-        yield ("branches",), (
-            f"required with custom environments ({envs}); the default table only fits dev, stag, prod"
+        yield Finding(
+            ("branches",),
+            f"required with custom environments ({envs}); the default table only fits dev, stag, prod",
+            at=("environments",),
         )
         return
     order = {env.name: i for i, env in enumerate(spec.environments)}
@@ -66,18 +84,18 @@ def _branches(spec: Spec) -> Iterator[Finding]:
                 )
 
 
-def _labels(spec: Spec) -> Iterator[Finding]:
+def _labels(spec: Spec) -> Iterator[tuple[Any, ...]]:
     for key in spec.argocd.labels:
         if key in _RESERVED_LABELS:
             yield ("argocd", "labels", key), f"label {key!r} is set by shipspec (app, env, team)"
 
 
-def _secrets(spec: Spec) -> Iterator[Finding]:
+def _secrets(spec: Spec) -> Iterator[tuple[Any, ...]]:
     for i, env in enumerate(spec.environments):
         yield from _secret_values(env.values, ("environments", i, "values"))
 
 
-def _secret_values(values: Any, loc: tuple[str | int, ...]) -> Iterator[Finding]:
+def _secret_values(values: Any, loc: Loc) -> Iterator[tuple[Any, ...]]:
     if isinstance(values, dict):
         for key, value in values.items():
             if names.is_secret_key(key) and _is_literal(value):

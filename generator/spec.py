@@ -40,14 +40,31 @@ def load(path: Path) -> LoadedSpec:
 
 def validate(doc: Document) -> Spec:
     """Validate a parsed document; raise InvalidSpec with every problem in it."""
+    problems = list(doc.problems)
     try:
         spec = Spec.model_validate(doc.data)
     except ValidationError as exc:
-        raise InvalidSpec([_problem(doc, error) for error in exc.errors()]) from None
-    findings = rules.check(spec)
-    if findings:
-        raise InvalidSpec([doc.problem(loc, message) for loc, message in findings])
+        problems += _model_problems(doc, exc)
+    else:
+        # Rules across fields need a valid model; they run whenever there is one.
+        problems += [doc.problem(f.loc, f.message, at=f.at) for f in rules.check(spec)]
+    if problems:
+        raise InvalidSpec(sorted(problems, key=_reading_order))
     return spec
+
+
+def _model_problems(doc: Document, exc: ValidationError) -> list[Problem]:
+    # A value the loader already refused (and left out) needs no second message.
+    refused = {problem.loc for problem in doc.problems}
+    return [_problem(doc, error) for error in exc.errors() if not _under(tuple(error["loc"]), refused)]
+
+
+def _under(loc: tuple[Any, ...], refused: set[tuple[Any, ...]]) -> bool:
+    return any(loc[:n] in refused for n in range(1, len(loc) + 1))
+
+
+def _reading_order(problem: Problem) -> tuple[int, int]:
+    return problem.line or 0, problem.column or 0
 
 
 def _problem(doc: Document, error: Any) -> Problem:
@@ -62,7 +79,8 @@ def _problem(doc: Document, error: Any) -> Problem:
         return doc.problem(loc, "unknown field", hint=hint, key=True)
     if kind == "missing":
         return doc.problem(loc, "required field is missing", key=True)
-    return doc.problem(loc, _message(error))
+    quote = kind == "string_type" and isinstance(error["input"], (bool, int, float))
+    return doc.problem(loc, _message(error), hint="quote it if you mean the text" if quote else None)
 
 
 _TYPE_NAMES = {
@@ -95,6 +113,8 @@ def _message(error: Any) -> str:
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing (null)"
+    if isinstance(value, bool):  # in YAML's own words: `yes`, `on` and `true` all read as true
+        return f"boolean {str(value).lower()}"
     kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "mapping"}
     shown = repr(value) if isinstance(value, (str, int, float)) and len(repr(value)) < 40 else ""
     return f"{kind.get(type(value), type(value).__name__)} {shown}".strip()
