@@ -99,3 +99,16 @@ def test_folded_strings_read_back_exactly(text: str, indent: int, width: int) ->
 
 def test_makefile_words_are_shell_quoted_for_make() -> None:
     assert yamlout.shell("a b$c'd") == "'a b$$c'\"'\"'d'"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(keys.filter(lambda k: k != "image"), values, max_size=5), st.text(max_size=40))
+def test_any_environment_values_render_into_an_overlay_that_loads_back(mapping, tag_text) -> None:
+    loaded = load_sample("minimal")
+    spec = loaded.spec.model_copy(deep=True)
+    spec.environments[0].values = mapping
+    rendered = render(type(loaded)(spec, loaded.path, loaded.source, loaded.repo_path), {"dev": tag_text})
+    text = rendered[Output("charts", "charts/minimal/values.dev.yaml")]
+    expected = {"image": {"repository": "myrepo/minimal", "tag": tag_text}, **mapping}
+    assert yaml.safe_load(text) == expected
+    assert yaml12(text) == expected
