@@ -50,7 +50,7 @@ def label_key(value: str) -> str | None:
 
 def branch(value: str) -> str | None:
     """The rules of `git check-ref-format --branch`."""
-    if not value or value == "@" or value == "HEAD":
+    if not value or value == "HEAD":
         return f"{value!r} is not a valid branch name" if value else "must not be empty"
     if value.startswith("-"):
         return "must not start with '-'"
