@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from generator.model import DEFAULT_ENVIRONMENTS, Branch, Spec
+from generator.model import DEFAULT_ENVIRONMENTS, Spec
 from generator.render import environment
 from generator.resources import schema_file, templates_dir
 from generator.schema import SCHEMA_ID
@@ -31,6 +32,15 @@ _SERVICE_TEMPLATES = {
     "local.mk": "local.mk.j2",
 }
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+
+
+class Rule(NamedTuple):
+    """One row of the spec's `branches` table. Plain data, not the model: the
+    environment names are still unvalidated answers here."""
+
+    deploy: tuple[str, ...]
+    propose: tuple[str, ...] = ()
+    cron: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ def release_branch(environments: tuple[str, ...]) -> str:
     return next(b for b in RELEASE_BRANCHES if b not in environments[:-1])
 
 
-def branches_for(environments: tuple[str, ...]) -> dict[str, Branch] | None:
+def branches_for(environments: tuple[str, ...]) -> dict[str, Rule] | None:
     """The promotion table for a custom environment list; None for the default list.
 
     It generalises the default table: each pre-production environment's branch
@@ -80,11 +90,11 @@ def branches_for(environments: tuple[str, ...]) -> dict[str, Branch] | None:
         return None
     release = release_branch(environments)
     if len(environments) == 1:  # production is also the first environment: nothing to propose from
-        return {release: Branch(deploy=[environments[0]])}
+        return {release: Rule((environments[0],))}
     *stages, before_prod, prod = environments
-    table = {env: Branch(deploy=[env], propose=[nxt]) for env, nxt in zip(stages, (*stages[1:], before_prod))}
-    table[before_prod] = Branch(deploy=[before_prod], cron=True)
-    table[release] = Branch(deploy=[before_prod], propose=[prod])
+    table = {env: Rule((env,), (nxt,)) for env, nxt in zip(stages, (*stages[1:], before_prod))}
+    table[before_prod] = Rule((before_prod,), cron=True)
+    table[release] = Rule((before_prod,), (prod,))
     return table
 
 

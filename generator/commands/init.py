@@ -42,12 +42,12 @@ class Flags:
 
 def run(flags: Flags, *, yes: bool = False, prompt: Prompt | None = None) -> int:
     """Scaffold into `flags.directory`; `prompt` asks for missing values (None: never ask)."""
-    directory = Path(flags.directory)
+    directory = _physical(Path(flags.directory))
     answers = resolve(flags, directory, yes=yes, prompt=prompt)
     spec_path = directory / scaffold.SPEC_NAME
     text = scaffold.spec_text(answers, flags.schema_ref or scaffold.schema_ref())
     loaded = _validated(text, spec_path)
-    charts = loaded.directory / loaded.spec.charts.checkout
+    charts = _physical(loaded.directory / loaded.spec.charts.checkout)
     files = plan(loaded, text, charts)
     _refuse_existing(files)
     write_all(files)
@@ -55,6 +55,19 @@ def run(flags: Flags, *, yes: bool = False, prompt: Prompt | None = None) -> int
         out(f"created   {display_path(path)}")
     _next_steps(loaded, charts, len(files))
     return EXIT_OK
+
+
+def _physical(path: Path) -> Path:
+    """`path` with `..` resolved as the file system will once init has created the missing folders.
+
+    `app/../charts` cannot be tested for existence while `app` does not exist;
+    realpath resolves existing parts (symlinks) physically and missing ones by name.
+    """
+    resolved = path.resolve()
+    try:
+        return Path(os.path.relpath(resolved))
+    except ValueError:  # pragma: no cover - another Windows drive
+        return resolved
 
 
 def resolve(flags: Flags, directory: Path, *, yes: bool, prompt: Prompt | None) -> scaffold.Answers:
@@ -66,7 +79,8 @@ def resolve(flags: Flags, directory: Path, *, yes: bool, prompt: Prompt | None) 
         charts_repo = flags.charts_repo or _ask(prompt, "Charts repo git URL", None)
         namespace = flags.namespace or _ask(prompt, "Kubernetes namespace", name)
     else:
-        missing = [flag for flag, value in (("--image", flags.image), ("--charts-repo", flags.charts_repo)) if not value]
+        given = (("--image", flags.image), ("--charts-repo", flags.charts_repo))
+        missing = [flag for flag, value in given if not value]
         if not yes and not name:
             missing.insert(0, "--name")
         if missing:
@@ -111,7 +125,10 @@ def _validated(text: str, spec_path: Path) -> LoadedSpec:
     try:
         spec = validate(parse_document(raw, display_path(spec_path)))
     except InvalidSpec as exc:
-        raise InvalidSpec([_blame(problem) for problem in exc.problems]) from None
+        problems = exc.problems
+        if any(p.loc[:1] == ("environments",) for p in problems):  # the table is derived from --env: noise
+            problems = [p for p in problems if p.loc[:1] != ("branches",)]
+        raise InvalidSpec([_blame(problem) for problem in problems]) from None
     return LoadedSpec(spec, spec_path, raw, repo_relative(spec_path))
 
 
@@ -161,7 +178,7 @@ def _blocked(path: Path) -> bool:
 
 def write_all(files: Sequence[File]) -> None:
     """Write each file atomically; on any failure remove every file and folder this call made."""
-    new_dirs = sorted({d for path, _ in files for d in path.parents if not d.exists()}, key=lambda d: -len(d.parts))
+    new_dirs = {folder for path, _ in files for folder in path.parents if not os.path.lexists(folder)}
     written: list[Path] = []
     try:
         for path, text in files:
@@ -170,7 +187,7 @@ def write_all(files: Sequence[File]) -> None:
     except BaseException as exc:
         for path in written:
             path.unlink(missing_ok=True)
-        for folder in new_dirs:
+        for folder in sorted(new_dirs, key=lambda d: len(d.parts), reverse=True):  # deepest first
             try:
                 folder.rmdir()
             except OSError:
