@@ -183,7 +183,7 @@ class Spec(Model):
     kind: Literal["App"] = Field(description="Exactly App.")
     name: AppName = Field(description="App name: DNS-1123 label, at most 53 characters (Helm release name).")
     team: LabelValue | None = Field(None, description="Label team=<team> on every Application.")
-    image: Image = Field(description="The Docker image CI builds, tags with the git short sha and pushes.")
+    image: Image = Field(description="The image CI builds and pushes: repository, Dockerfile, context, tag length.")
     test: Test = Field(default_factory=Test, description="The test step.")
     scan: Scan = Field(default_factory=Scan, description="Trivy image scan.")
     charts: Charts = Field(description="The charts repo: one Helm chart per app, values overlays and Argo CD manifests.")
