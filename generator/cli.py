@@ -54,6 +54,26 @@ def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str
 
 
 @cli.command()
+@click.argument("env")
+@click.option("--tag", required=True, help="The image tag to release (the git short sha CI built).")
+@click.option("--pr", is_flag=True, help="Release through a pull request instead of a direct commit.")
+@click.option("--dry-run", is_flag=True, help="Show the commit it would make; push nothing.")
+@click.option("--spec", type=click.Path(dir_okay=False), help="The app's spec.  [default: ./shipspec.yaml]")
+@click.option("--app-repo", type=click.Path(file_okay=False), help="The app's git repo, for the order check and the "
+              "PR's commit list.  [default: the repo of the spec]")
+def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_repo: str | None) -> int:
+    """Release TAG to environment ENV in the charts repo.
+
+    Commits to charts.branch, or with --pr pushes branch shipspec/<name>/<ENV>
+    and opens or updates its pull request (needs GITHUB_TOKEN). Exit 0 done or
+    nothing to do, 1 failed, 2 bad input.
+    """
+    from generator.commands import promote as command
+
+    return command.run(env, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo)
+
+
+@cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @click.option("--name", help="App name (DNS-1123 label); default: the directory's name.")
 @click.option("--image", help="Docker image repository, without tag, e.g. myorg/myapp.")
