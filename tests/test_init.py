@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import run_shipspec
+from conftest import REPO_ROOT, run_shipspec
 from generator import workspace
 from generator.cli import cli
 from generator.model import DEFAULT_ENVIRONMENTS
@@ -158,6 +160,17 @@ def test_interactive_init_asks_with_defaults(tmp_path: Path, monkeypatch: pytest
     assert [env.namespace for env in spec.environments] == ["shop-front"] * 3
     assert (tmp_path / "charts" / "argocd" / "shop-front-prod.yaml").is_file()
 
+
+
+def test_an_invalid_answer_is_reported_like_validate(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", "init", "app", "--interactive"], cwd=tmp_path, text=True,
+        input=f"Not A Name\nmyorg/app\n{REPO}\n\n", capture_output=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert ": name: must be a DNS-1123 label" in proc.stderr and "(from --name)" in proc.stderr
+    assert list(tmp_path.iterdir()) == []
 
 def test_without_a_terminal_missing_values_are_named(tmp_path: Path) -> None:
     proc = init(tmp_path, "app", "--image", "myorg/app")

@@ -103,7 +103,7 @@ def _ask(prompt: Prompt, question: str, default: str | None) -> str:
 
 
 def _missing_message(missing: Sequence[str], *, yes: bool) -> str:
-    why = "they have no default" if yes else "stdin is not a terminal, so init cannot ask"
+    why = "they have no default" if yes else "init only asks on a terminal or with --interactive"
     hint = "" if yes or "--name" not in missing else "; --yes takes the directory's name for --name"
     return f"init needs {', '.join(missing)} ({why}){hint}"
 
