@@ -305,3 +305,77 @@ def test_pull_request_without_token_exits_1_and_pushes_nothing(world: World, pro
     code, _out, err = promote("prod", "--tag", app.tags[-1], "--pr", "--spec", str(app.spec))
     assert code == 1 and "GITHUB_TOKEN is not set" in err
     assert world.show("charts/myapp/values.prod.yaml", "shipspec/myapp/prod") is None
+
+
+def test_two_releases_of_one_environment_at_once_end_on_the_newer(world: World) -> None:
+    app = world.app()
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    runs = [subprocess.Popen([sys.executable, "-m", "generator", "promote", "stag", "--tag", tag, "--spec",
+                              str(app.spec)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for tag in (app.tags[0], app.tags[-1])]
+    results = [(run.wait(timeout=60), *run.communicate()) for run in runs]
+    assert [code for code, _, _ in results] == [0, 0], results
+    # Whichever landed first, the newer tag wins: it is re-applied on top of the older, never the reverse.
+    assert f'tag: "{app.tags[-1]}"' in world.show("charts/myapp/values.stag.yaml")
+    assert world.subjects().count(f"myapp: release {app.tags[-1]} to stag [skip ci]") == 1
+
+
+def shipspec_command() -> str:
+    installed = Path(sys.executable).parent / "shipspec"
+    return str(installed) if installed.exists() else f"{sys.executable} -m generator"
+
+
+def test_generated_makefile_targets_release(world: World, github: FakeGitHub) -> None:
+    app = world.app()
+    makefile = next(text for o, text in render(load(app.spec)).items() if o.path == "Makefile")
+    (app.directory / "Makefile").write_text(makefile)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    for target in ("stag-commit", "prod-pr"):
+        done = subprocess.run(["make", "--no-print-directory", target, f"TAG={app.tags[-1]}",
+                               f"SHIPSPEC={shipspec_command()}"], cwd=app.directory, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    assert world.subjects()[0] == f"myapp: release {app.tags[-1]} to stag [skip ci]"
+    assert f'tag: "{app.tags[-1]}"' in world.show("charts/myapp/values.stag.yaml")
+    assert f'tag: "{app.tags[-1]}"' in world.show("charts/myapp/values.prod.yaml", "shipspec/myapp/prod")
+    assert [p["title"] for p in github.pulls] == [f"myapp: promote {app.tags[-1]} to prod"]
+
+
+TAG_CASES = {
+    "plain": ("image:\n  tag: abc   # keep\n", 'image:\n  tag: "new"   # keep\n'),
+    "single-quoted": ("image: {tag: 'abc', repository: x}\n", 'image: {tag: "new", repository: x}\n'),
+    "duplicate key: the last wins": ("image:\n  tag: a\n  tag: b\n", 'image:\n  tag: a\n  tag: "new"\n'),
+    "crlf": ("image:\r\n  tag: abc\r\n# end\r\n", 'image:\r\n  tag: "new"\r\n# end\r\n'),
+    "pinned comment goes": ('image:\n  tag: "v1"  # pinned by environments[0].pin in the spec\nx: 1\n',
+                            'image:\n  tag: "new"\nx: 1\n'),
+    "no tag": ("image:\n  repository: x\n", None),
+    "anchored": ("image:\n  tag: &t abc\nother: *t\n", None),
+    "alias": ("base: &t abc\nimage:\n  tag: *t\n", None),
+    "block scalar": ("image:\n  tag: |\n    abc\n", None),
+    "not a mapping": ("- image\n", None),
+}
+
+
+@pytest.mark.parametrize("case", TAG_CASES)
+def test_tag_edit_replaces_exactly_the_scalar_or_refuses(case: str) -> None:
+    from generator.commands.promote import _PINNED_COMMENT
+    from generator.tagedit import replace_tag
+
+    text, expected = TAG_CASES[case]
+    assert replace_tag(text, "new", "values.yaml", drop_comment=_PINNED_COMMENT) == expected
+
+
+def test_a_broken_values_file_fails_with_its_position(world: World, promote) -> None:
+    world.seed({"charts/myapp/values.stag.yaml": "image:\n  tag: [unclosed\n"})
+    app = world.app()
+    code, _out, err = promote("stag", "--tag", app.tags[-1], "--spec", str(app.spec))
+    assert code == 1 and "charts/myapp/values.stag.yaml:3:1: not valid YAML" in err
+
+
+def test_values_without_an_editable_tag_are_rewritten_with_a_warning(world: World, promote) -> None:
+    world.seed({"charts/myapp/values.stag.yaml": "image:\n  repository: myrepo/myapp\nreplicaCount: 2\n"})
+    app = world.app()
+    code, _out, err = promote("stag", "--tag", app.tags[-1], "--spec", str(app.spec))
+    assert code == 0 and "has no plain image.tag value to edit in place" in err
+    assert world.show("charts/myapp/values.stag.yaml") == rendered(app, "stag", app.tags[-1])[
+        "charts/myapp/values.stag.yaml"]

@@ -44,6 +44,7 @@ class Release:
     app_repo: git.Repo | None
     dry_run: bool
     identity: dict[str, str] | None = None
+    warned_rewrite: bool = False
     _order: dict[str, bool] = field(default_factory=dict)
 
     @property
@@ -206,6 +207,10 @@ def _apply(release: Release, clone: git.Repo) -> tuple[str | None, str | None]:
     edited = None
     if values is not None:
         edited = tagedit.replace_tag(values, release.tag, release.values_path, drop_comment=_PINNED_COMMENT)
+        if edited is None and not release.warned_rewrite:
+            release.warned_rewrite = True
+            err(f"shipspec: warning: {release.values_path} has no plain image.tag value to edit in place: "
+                "writing the whole overlay as the spec renders it")
     _write(clone, release.values_path, edited if edited is not None else rendered[release.values_path])
     if _read(clone, release.manifest_path) is None:
         _write(clone, release.manifest_path, rendered[release.manifest_path])
@@ -237,6 +242,8 @@ def _read(clone: git.Repo, path: str) -> str | None:
             return handle.read()
     except FileNotFoundError:
         return None
+    except UnicodeDecodeError:
+        raise OperationFailed(f"{path} in the charts repo is not UTF-8 text; fix it there, then retry") from None
 
 
 def _write(clone: git.Repo, path: str, text: str) -> None:
