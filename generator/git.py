@@ -45,13 +45,13 @@ class GitError(OperationFailed):
         hint = next((text for pattern, text in _HINTS if pattern.search(output)), None)
         message = f"git {action} failed" + (f": {detail}" if detail else "")
         super().__init__(message + (f"\n  hint: {hint}" if hint else ""))
-        self.output = redact(output)
 
 
 @dataclass(frozen=True)
 class PushResult:
+    """A push that landed, or one the remote refused because it moved: fetch, re-apply, push again."""
+
     ok: bool
-    retryable: bool  # rejected because the remote moved: fetch, re-apply, push again
     detail: str
 
 
@@ -142,11 +142,11 @@ class Repo:
         done = self.run(*args, check=False)
         statuses = list(_STATUS.finditer(done.stdout))
         if done.returncode == 0 and statuses and all(s["flag"] != "!" for s in statuses):
-            return PushResult(True, False, statuses[0]["summary"])
+            return PushResult(True, statuses[0]["summary"])
         text = done.stdout + done.stderr
         rejected = [s["summary"] for s in statuses if s["flag"] == "!"]
         if rejected and all(_RETRYABLE.search(summary) for summary in rejected):
-            return PushResult(False, True, redact("; ".join(rejected)))
+            return PushResult(False, redact("; ".join(rejected)))
         raise GitError("push", text)
 
 

@@ -379,3 +379,24 @@ def test_values_without_an_editable_tag_are_rewritten_with_a_warning(world: Worl
     assert code == 0 and "has no plain image.tag value to edit in place" in err
     assert world.show("charts/myapp/values.stag.yaml") == rendered(app, "stag", app.tags[-1])[
         "charts/myapp/values.stag.yaml"]
+
+
+def test_a_push_the_remote_refuses_for_good_fails_at_once(world: World, promote) -> None:
+    hook = world.bare / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'master is protected' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    app, head = world.app(), world.head()
+    code, _out, err = promote("stag", "--tag", app.tags[-1], "--spec", str(app.spec))
+    assert code == 1 and "git push failed" in err and "master is protected" in err
+    assert "re-applying" not in err and world.head() == head
+
+
+def test_app_repo_option(world: World, tmp_path: Path, promote) -> None:
+    app = world.app()
+    outside = tmp_path / "outside.yaml"  # a spec copied out of its repo: the order check needs --app-repo
+    outside.write_text(app.spec.read_text())
+    assert promote("stag", "--tag", app.tags[-1], "--spec", str(outside))[0] == 0
+    code, out, _err = promote("stag", "--tag", app.tags[0], "--spec", str(outside), "--app-repo", str(app.directory))
+    assert code == 0 and "not moving stag backwards" in out
+    code, _out, err = promote("stag", "--tag", app.tags[0], "--spec", str(outside), "--app-repo", str(tmp_path))
+    assert code == 2 and "not a git repository" in err
