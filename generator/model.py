@@ -17,6 +17,10 @@ from generator import names
 
 DEFAULT_ENVIRONMENTS = ("dev", "stag", "prod")
 SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
+# Each environment is two generated files and each branch a Travis job: far beyond these,
+# a spec is a mistake or an attack (10,000 environments would write 20,000 files).
+MAX_ENVIRONMENTS = 50
+MAX_BRANCHES = 100
 
 
 def _rule(check: Callable[[str], str | None]) -> AfterValidator:
@@ -191,10 +195,11 @@ class Spec(Model):
     environments: list[Environment] = Field(
         default_factory=_default_environments,
         min_length=1,
+        max_length=MAX_ENVIRONMENTS,
         description="Promotion order; the last one is production.",
     )
     branches: dict[BranchName, Branch] | None = Field(
-        None, description="What each branch releases; default dev/staging/master, valid only with the default environments."
+        None, max_length=MAX_BRANCHES, description="What each branch releases; default dev/staging/master, valid only with the default environments."
     )
     travis: Travis = Field(default_factory=Travis, description="Travis CI settings.")
 

@@ -107,6 +107,8 @@ def _message(error: Any) -> str:
         return f"must be at most {error['ctx']['le']}, got {error['input']!r}"
     if kind == "too_short":
         return "must not be empty"
+    if kind == "too_long":
+        return f"must have at most {error['ctx']['max_length']} entries, has {error['ctx']['actual_length']}"
     return str(error["msg"])
 
 

@@ -8,6 +8,7 @@ pipeline's current `image.tag` from each values overlay.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -34,7 +35,18 @@ def charts_root(loaded: LoadedSpec, override: Path | None = None) -> Path:
 
 
 def disk_path(output: Output, app_root: Path, charts: Path) -> Path:
-    return (app_root if output.root == "app" else charts) / output.path
+    """Where `output` lives; UsageError when a symbolic link would take it outside its root."""
+    root = app_root if output.root == "app" else charts
+    path = root / output.path
+    # The spec's paths cannot climb out, but the tree can: a pull request may commit a
+    # symlinked Makefile or chart folder pointing anywhere, and we would read or write there.
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    if os.path.commonpath([real, real_root]) != real_root:
+        raise UsageError(
+            f"{display_path(path)} is or goes through a symbolic link to {real}, outside {display_path(root)}; "
+            "shipspec only reads and writes inside the app's folder and the charts checkout: remove the link"
+        )
+    return path
 
 
 def current_tags(loaded: LoadedSpec, charts: Path) -> dict[str, str]:

@@ -33,13 +33,13 @@ def run(
             f"refusing to overwrite {plural(len(foreign), 'file')} that shipspec did not generate "
             f"(no shipspec header):\n{listing}\nmove them aside, or pass --force to overwrite them"
         )
-    for change in changes:
-        if change.status is Status.UNCHANGED:
-            continue
+    pending = [change for change in changes if change.status is not Status.UNCHANGED]
+    if not dry_run:
+        writer.write_all(pending)  # all or nothing per app: each file old, or every file new
+    for change in pending:
         if dry_run:
             out(writer.diff(change, display_path(change.path)).rstrip("\n"))
         else:
-            writer.write_atomic(change.path, change.text)
             out(f"{change.status.value:<9} {display_path(change.path)}")
     _summary(changes, dry_run=dry_run)
     return EXIT_OK
