@@ -46,11 +46,30 @@ def validate(specs: tuple[str, ...], output_format: str) -> int:
     "--charts-dir", type=click.Path(file_okay=False), default=None,
     help="The charts checkout to write to, instead of charts.checkout of each spec.",
 )
-def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str | None) -> int:
+@click.option("--prune", is_flag=True, help="Remove stale files: this app's generated files that the spec no longer produces.")
+def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str | None, prune: bool) -> int:
     """Write the pipeline, Makefile, values overlays and Applications of each spec; exit 2 when invalid or refused."""
     from generator.commands import generate as command
 
-    return command.run(specs, dry_run=dry_run, force=force, charts_dir=charts_dir)
+    return command.run(specs, dry_run=dry_run, force=force, charts_dir=charts_dir, prune=prune)
+
+
+@cli.command()
+@SPECS
+@FORMAT
+@click.option(
+    "--jobs", "-j", type=int, default=0, show_default=True, metavar="N",
+    help="Check apps in N worker processes; 0: automatic (parallel only for large monorepos).",
+)
+@click.option(
+    "--charts-dir", type=click.Path(file_okay=False), default=None,
+    help="The charts checkout to compare with, instead of charts.checkout of each spec.",
+)
+def check(specs: tuple[str, ...], output_format: str, jobs: int, charts_dir: str | None) -> int:
+    """Compare generated files with what each spec renders; exit 0 in sync, 1 drift, 2 invalid."""
+    from generator.commands import check as command
+
+    return command.run(specs, output_format=output_format, jobs=jobs, charts_dir=charts_dir)
 
 
 @cli.command()

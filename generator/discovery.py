@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from generator.errors import UsageError
-from generator.spec import SPEC_NAME
+from generator.paths import SPEC_NAME
 
 _SKIP_DIRS = {"node_modules", "venv", "__pycache__", "site-packages"}
 

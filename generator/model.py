@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from generator import names
+from generator import defaults, names
 
 DEFAULT_ENVIRONMENTS = ("dev", "stag", "prod")
 SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -102,7 +102,7 @@ class Charts(Model):
     branch: BranchName = Field("master", description="Argo CD tracks this branch; releases commit to it.")
     path: RelPath | None = Field(None, description="The chart folder inside the charts repo; default charts/<name>.")
     checkout: Annotated[str, _rule(_one_line)] = Field(
-        "../charts",
+        defaults.CHECKOUT,
         description="A local checkout of the charts repo, relative to the spec, where generate and check work.",
     )
 
@@ -119,7 +119,7 @@ class ArgoNotify(Model):
 class ArgoCD(Model):
     project: DnsLabel = Field("default", description="Argo CD project of the Applications.")
     namespace: DnsLabel = Field("argocd", description="Namespace Argo CD runs in (Application metadata.namespace).")
-    manifests: RelPath = Field("argocd", description="Folder in the charts repo for the Application manifests.")
+    manifests: RelPath = Field(defaults.MANIFESTS, description="Folder in the charts repo for the Application manifests.")
     cascade_delete: bool = Field(True, description="Add the finalizer resources-finalizer.argocd.argoproj.io.")
     prune: bool = Field(False, description="syncPolicy.automated.prune.")
     self_heal: bool = Field(False, description="syncPolicy.automated.selfHeal.")
@@ -205,10 +205,10 @@ class Spec(Model):
 
     @model_validator(mode="after")
     def _resolve_defaults(self) -> Spec:
-        self.charts.path = self.charts.path or f"charts/{self.name}"
+        self.charts.path = self.charts.path or defaults.chart_path(self.name)
         for env in self.environments:
             env.namespace = env.namespace or self.name
-            env.values_file = env.values_file or f"values.{env.name}.yaml"
+            env.values_file = env.values_file or defaults.values_file(env.name)
         if self.branches is None and self.uses_default_environments:
             self.branches = default_branches()
         return self

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -14,8 +13,9 @@ from generator import rules
 from generator.errors import InvalidSpec, Problem
 from generator.loader import Document, load_document
 from generator.model import Spec
+from generator.paths import SPEC_NAME, display_path, repo_relative
 
-SPEC_NAME = "shipspec.yaml"
+__all__ = ["SPEC_NAME", "LoadedSpec", "display_path", "load", "repo_relative", "validate"]
 
 
 @dataclass(frozen=True)
@@ -143,20 +143,3 @@ def _inner_model(annotation: Any) -> Any:
         if found is not None:
             return found
     return None if get_origin(annotation) is not dict else _inner_model(get_args(annotation)[-1])
-
-
-def display_path(path: Path) -> str:
-    """The path as the user should read it: relative to the working directory when below it."""
-    try:
-        return Path(os.path.relpath(path)).as_posix() if not path.is_absolute() else path.as_posix()
-    except ValueError:  # pragma: no cover - Windows drives
-        return str(path)
-
-
-def repo_relative(path: Path) -> str:
-    """The spec's path relative to the root of its git repository, POSIX style."""
-    resolved = path.resolve()
-    for parent in resolved.parents:
-        if (parent / ".git").exists():
-            return resolved.relative_to(parent).as_posix()
-    return resolved.name

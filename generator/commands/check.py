@@ -1,0 +1,165 @@
+"""`shipspec check`: compare every app's generated files with what its spec renders.
+
+Apps are checked one at a time (or in chunks by `--jobs` workers) and
+reported as they finish, in spec order, so memory stays flat in the number
+of apps. Exit 0 in sync, 1 drift, 2 when any spec is invalid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from functools import partial
+from pathlib import Path
+
+from generator import __version__
+from generator.discovery import find_specs
+from generator.drift import AppReport, AppStatus, check_app, fast_path_enabled
+from generator.errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
+from generator.output import out, plural
+
+# Below this many apps a worker pool costs more than it saves (measured: see the README).
+PARALLEL_THRESHOLD = 400
+CHUNK = 64
+
+
+def run(
+    arguments: Sequence[str], *, output_format: str = "text", jobs: int | None = None, charts_dir: str | None = None
+) -> int:
+    paths = find_specs(arguments)
+    override = Path(charts_dir) if charts_dir is not None else None
+    reporter = JsonReporter() if output_format == "json" else TextReporter(color=_color())
+    counts = dict.fromkeys(AppStatus, 0)
+    reporter.start()
+    for report in reports(paths, override, workers(jobs, len(paths))):
+        counts[report.status] += 1
+        reporter.app(report)
+    reporter.finish(counts)
+    if counts[AppStatus.INVALID]:
+        return EXIT_USAGE
+    return EXIT_DRIFT if counts[AppStatus.DRIFTED] else EXIT_OK
+
+
+def workers(jobs: int | None, apps: int) -> int:
+    """`--jobs N` as given; automatic (None or 0): one per usable core above the threshold."""
+    if jobs is not None and jobs < 0:
+        raise UsageError(f"--jobs must be 0 (automatic) or more, got {jobs}")
+    if jobs:
+        return jobs
+    if apps < PARALLEL_THRESHOLD:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, apps // (PARALLEL_THRESHOLD // 2)))
+
+
+def reports(paths: Sequence[Path], override: Path | None, jobs: int) -> Iterator[AppReport]:
+    """Each app's report, in the order of `paths`."""
+    fast = fast_path_enabled()
+    check = partial(_check_chunk, override=override, fast=fast)
+    chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)]
+    if jobs <= 1 or len(chunks) <= 1 or not _can_fork():
+        for chunk in chunks:
+            yield from check(chunk)
+        return
+    import multiprocessing
+
+    # fork: workers inherit the loaded modules and the parent's cwd, and start in milliseconds.
+    with multiprocessing.get_context("fork").Pool(min(jobs, len(chunks))) as pool:
+        for batch in pool.imap(check, chunks):
+            yield from batch
+
+
+def _check_chunk(chunk: Sequence[Path], *, override: Path | None, fast: bool) -> list[AppReport]:
+    return [check_app(path, override, fast=fast) for path in chunk]
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def summary(counts: dict[AppStatus, int]) -> str:
+    total = sum(counts.values())
+    return (
+        f"{plural(total, 'app')} checked: {counts[AppStatus.IN_SYNC]} in sync, "
+        f"{counts[AppStatus.DRIFTED]} drifted, {counts[AppStatus.INVALID]} invalid"
+    )
+
+
+class TextReporter:
+    """Drifted and invalid apps in detail, then the one-line summary."""
+
+    _COLORS = {"+": "32", "-": "31", "@": "36"}
+
+    def __init__(self, *, color: bool) -> None:
+        self.color = color
+
+    def start(self) -> None:
+        pass
+
+    def app(self, report: AppReport) -> None:
+        label = f"{report.spec} ({report.app})" if report.app else report.spec
+        if report.status is AppStatus.IN_SYNC:
+            return  # the summary counts it; JSON lists every app
+        out(f"{report.status.value:<8} {label}")
+        if report.error:
+            out(f"  {report.error}")
+        for problem in report.problems:
+            out(f"  {problem}")
+        for drift in report.files:
+            out(f"  {drift.status.value:<8} {drift.path}: {drift.cause}")
+            if drift.diff:
+                out(self._paint(drift.diff).rstrip("\n"))
+
+    def _paint(self, diff: str) -> str:
+        if not self.color:
+            return diff
+        return "".join(self._paint_line(line) for line in diff.splitlines(keepends=True))
+
+    def _paint_line(self, line: str) -> str:
+        code = "1" if line.startswith(("+++ ", "--- ")) else self._COLORS.get(line[:1])
+        return f"\x1b[{code}m{line.rstrip(chr(10))}\x1b[0m\n" if code else line
+
+    def finish(self, counts: dict[AppStatus, int]) -> None:
+        out(summary(counts))
+
+
+class JsonReporter:
+    """One JSON document, written app by app: {"version", "apps": [...], "summary"}."""
+
+    def __init__(self) -> None:
+        self.first = True
+
+    def start(self) -> None:
+        sys.stdout.write(f'{{\n  "version": {json.dumps(__version__)},\n  "apps": [')
+
+    def app(self, report: AppReport) -> None:
+        text = json.dumps(as_json(report), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        sys.stdout.write(("\n    " if self.first else ",\n    ") + text)
+        self.first = False
+
+    def finish(self, counts: dict[AppStatus, int]) -> None:
+        totals = {"apps": sum(counts.values()), **{status.value: counts[status] for status in AppStatus}}
+        closing = "]" if self.first else "\n  ]"
+        sys.stdout.write(f'{closing},\n  "summary": {json.dumps(totals)}\n}}\n')
+
+
+def as_json(report: AppReport) -> dict[str, object]:
+    return {
+        "spec": report.spec,
+        "app": report.app,
+        "status": report.status.value,
+        "files": [
+            {"path": f.path, "status": f.status.value, "cause": f.cause, "diff": f.diff or None} for f in report.files
+        ],
+        "problems": [problem.as_dict() for problem in report.problems],
+        "error": report.error,
+    }
+

@@ -1,0 +1,165 @@
+"""Drift: what differs between an app's generated files on disk and what its spec renders.
+
+The report of one app is plain data (picklable for `--jobs` workers) that
+both the fast path and the full comparison build, so their output is one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from generator import __version__, fastcheck, header
+from generator.errors import InvalidSpec, Problem, ShipspecError
+from generator.paths import display_path
+
+if TYPE_CHECKING:
+    from generator.spec import LoadedSpec
+
+GENERATE = "run `shipspec generate`"
+FULL_PATH_ENV = "SHIPSPEC_FULL_CHECK"  # "1": never take the digest fast path (the tests run both paths)
+
+
+class AppStatus(str, Enum):
+    IN_SYNC = "in_sync"
+    DRIFTED = "drifted"
+    INVALID = "invalid"
+
+
+class FileStatus(str, Enum):
+    MISSING = "missing"
+    CHANGED = "changed"
+    STALE = "stale"
+
+
+@dataclass(frozen=True)
+class FileDrift:
+    path: str  # as the user reads it
+    status: FileStatus
+    cause: str
+    diff: str = ""  # unified diff, for changed files only
+
+
+@dataclass(frozen=True)
+class AppReport:
+    """The verdict on one spec: in sync, drifted (with its files) or invalid (with its problems)."""
+
+    spec: str
+    app: str | None
+    status: AppStatus
+    files: tuple[FileDrift, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    error: str | None = None  # an app-level usage error, e.g. a missing charts checkout
+    checked: int = 0  # generated files compared
+    stale_paths: tuple[Path, ...] = field(default=(), compare=False)
+
+
+def in_sync(spec_path: Path, name: str, files: int) -> AppReport:
+    return AppReport(display_path(spec_path), name, AppStatus.IN_SYNC, checked=files)
+
+
+def compare_app(spec_path: Path, charts_override: Path | None) -> AppReport:
+    """The full comparison: load, validate, render with the tags on disk, compare every file."""
+    from generator import workspace
+    from generator.render import render
+    from generator.spec import load
+
+    shown = display_path(spec_path)
+    try:
+        loaded = load(spec_path)
+        charts = workspace.charts_root(loaded, charts_override)
+    except InvalidSpec as exc:
+        return AppReport(shown, None, AppStatus.INVALID, problems=tuple(exc.problems))
+    except ShipspecError as exc:
+        return AppReport(shown, None, AppStatus.INVALID, error=exc.message)
+    rendered = render(loaded, workspace.current_tags(loaded, charts))
+    files: list[FileDrift] = []
+    for output, text in rendered.items():
+        drift = compare_file(workspace.disk_path(output, loaded.directory, charts), text)
+        if drift is not None:
+            files.append(drift)
+    where = layout_of(loaded)
+    stale = stale_files(loaded.directory, charts, where, loaded.repo_path, {str(o) for o in rendered})
+    files += [FileDrift(display_path(path), FileStatus.STALE, _STALE_CAUSE) for path in stale]
+    status = AppStatus.DRIFTED if files else AppStatus.IN_SYNC
+    return AppReport(shown, loaded.spec.name, status, tuple(files), checked=len(rendered), stale_paths=tuple(stale))
+
+
+_STALE_CAUSE = "generated for this app, but the spec no longer produces it: run `shipspec generate --prune`"
+
+
+def layout_of(loaded: LoadedSpec) -> fastcheck.Layout:
+    spec = loaded.spec
+    return fastcheck.Layout(spec.name, spec.charts.checkout, spec.charts.path, spec.argocd.manifests)
+
+
+def stale_files(app_dir: Path, charts: Path, where: fastcheck.Layout, spec_path: str, produced: set[str]) -> list[Path]:
+    """Files with this app's header (same app, same spec) that the spec no longer produces."""
+    stale = []
+    for key, path in fastcheck.candidates(app_dir, charts, where).items():
+        if key not in produced and fastcheck.is_ours(_first_header(path), where.name, spec_path):
+            stale.append(path)
+    return stale
+
+
+def _first_header(path: Path) -> header.Header | None:
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(4096).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    return header.parse(first)
+
+
+def compare_file(path: Path, text: str) -> FileDrift | None:
+    shown = display_path(path)
+    try:
+        old_bytes = path.read_bytes()
+    except FileNotFoundError:
+        return FileDrift(shown, FileStatus.MISSING, f"missing: {GENERATE}")
+    if old_bytes == text.encode("utf-8"):
+        return None
+    old = old_bytes.decode("utf-8", errors="replace")
+    from generator import writer  # tempfile and friends: only when something differs
+
+    diff = writer.diff(writer.Change(path, text, old, writer.Status.UPDATED), shown)
+    return FileDrift(shown, FileStatus.CHANGED, cause(old, text), diff)
+
+
+def cause(old: str, new: str) -> str:
+    """Why a generated file differs from what the spec renders, in the user's terms."""
+    first, rest = header.split(old)
+    found, ours = header.parse(first), header.parse(header.split(new)[0])
+    if found is None or ours is None:
+        if header.is_generated(first):
+            return f"its shipspec header is damaged: {GENERATE}"
+        return "it has no shipspec header: not generated by shipspec, or the header was removed"
+    if found.version != ours.version:
+        return f"generated by shipspec {found.version}, this is shipspec {__version__}: {GENERATE}"
+    edited = header.body_digest(rest) != found.body_digest
+    spec_changed = found.spec_digest != ours.spec_digest
+    if edited and spec_changed:
+        return f"edited by hand, and the spec changed since it was generated: move the edit into the spec, then {GENERATE}"
+    if edited:
+        return f"edited by hand since it was generated: make the change in the spec instead, then {GENERATE}"
+    if spec_changed:
+        return f"the spec changed since it was generated: {GENERATE}"
+    if found.spec_path != ours.spec_path:
+        return f"generated from {found.spec_path}, not {ours.spec_path}: {GENERATE}"
+    return f"differs from what the spec renders: {GENERATE}"
+
+
+def fast_path_enabled() -> bool:
+    return os.environ.get(FULL_PATH_ENV) != "1"
+
+
+def check_app(spec_path: Path, charts_override: Path | None, *, fast: bool = True) -> AppReport:
+    """One app's report: proven in sync from its headers when possible, else the full comparison."""
+    proof = fastcheck.prove(spec_path, charts_override) if fast else None
+    if proof is not None:
+        name, files = proof
+        return in_sync(spec_path, name, len(files))
+    return compare_app(spec_path, charts_override)

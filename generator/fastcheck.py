@@ -1,0 +1,182 @@
+"""Prove an app in sync from the digests in its files' headers, without
+parsing, validating or rendering its spec.
+
+Every generated file records the digest of the spec bytes it came from, the
+shipspec version, the digest of the app's file list and of its own body. When
+all of them match, the files are exactly what this shipspec renders from this
+spec, so the full comparison would find nothing. Any doubt returns None and
+the caller takes the full path, which gives the same verdict.
+
+Only what locates the files is read from the spec, by a deliberately narrow
+line scan: anything it does not understand is a doubt. A misread chart path,
+manifests folder or name cannot pass either: the file list's digest covers
+them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator import __version__, defaults, header
+from generator.paths import repo_relative
+from generator.yamlout import quote
+
+APP_FILES = (".travis.yml", "Makefile")
+_KEY = re.compile(r"(?P<indent> *)(?P<key>[A-Za-z][A-Za-z0-9]*):(?:[ ]+(?P<value>.*))?")
+_VALUE = re.compile(r"""(?P<q>["']?)(?P<text>[A-Za-z0-9_.][A-Za-z0-9_./-]*)(?P=q)(?:[ ]+#.*)?""")
+_WANTED = {("", "name"), ("charts", "path"), ("charts", "checkout"), ("argocd", "manifests")}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where an app's files live, as far as locating them needs."""
+
+    name: str
+    checkout: str
+    chart_path: str
+    manifests: str
+
+
+def layout(source: bytes) -> Layout | None:
+    """The file layout of a spec from a line scan of its text; None when in any doubt."""
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    found = _scan(text.split("\n"))
+    if found is None or "name" not in found:
+        return None
+    name = found["name"]
+    return Layout(
+        name,
+        found.get("charts.checkout", defaults.CHECKOUT),
+        found.get("charts.path", defaults.chart_path(name)),
+        found.get("argocd.manifests", defaults.MANIFESTS),
+    )
+
+
+def _scan(lines: list[str]) -> dict[str, str] | None:
+    found: dict[str, str] = {}
+    seen: set[str] = set()
+    section, child_indent, last_wanted = "", 0, False
+    for line in lines:
+        stripped = line.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        if last_wanted and indent > (child_indent if section else 0):
+            return None  # a value we read continues on the next line
+        match = _KEY.fullmatch(line)
+        if indent == 0:
+            if match is None:
+                return None  # directives, documents, complex keys: not our subset
+            section, child_indent = match["key"], 0
+            path = match["key"]
+        elif section in ("charts", "argocd"):
+            child_indent = child_indent or indent
+            if indent < child_indent or "\t" in line[:indent + 1]:
+                return None
+            if indent > child_indent:
+                last_wanted = False
+                continue
+            if match is None:
+                return None
+            path = f"{section}.{match['key']}"
+        else:
+            continue
+        if path in seen:
+            return None  # a duplicate key: the spec is invalid, let the full path say so
+        seen.add(path)
+        wanted = (section if indent else "", match["key"]) in _WANTED
+        last_wanted = wanted
+        if wanted:
+            value = _VALUE.fullmatch(match["value"] or "")
+            if value is None:
+                return None
+            found[path] = value["text"]
+        elif indent == 0 and path in ("charts", "argocd") and (match["value"] or "#").lstrip()[0] != "#":
+            return None  # a flow mapping or an alias: not our subset
+    return found
+
+
+def candidates(app_dir: Path, charts: Path, where: Layout) -> dict[str, Path]:
+    """Every file that may carry this app's header, keyed like the header's file list ("root:path")."""
+    found = {f"app:{name}": app_dir / name for name in APP_FILES}
+    for entry in _files(charts / where.chart_path):
+        found[f"charts:{where.chart_path}/{entry}"] = charts / where.chart_path / entry
+    prefix = f"{where.name}-"
+    for entry in _files(charts / where.manifests):
+        if entry.startswith(prefix) and entry.endswith(".yaml"):
+            found[f"charts:{where.manifests}/{entry}"] = charts / where.manifests / entry
+    return found
+
+
+def _files(directory: Path) -> Iterator[str]:
+    try:
+        with os.scandir(directory) as entries:
+            names = sorted(entry.name for entry in entries if entry.is_file())
+    except OSError:
+        return iter(())
+    return iter(names)
+
+
+def is_ours(found: header.Header | None, name: str, spec_path: str) -> bool:
+    return found is not None and found.app == name and found.spec_path == spec_path
+
+
+def prove(spec_path: Path, charts_override: Path | None) -> tuple[str, list[Path]] | None:
+    """(app name, its files) when every generated file is provably current; None on any doubt."""
+    try:
+        source = spec_path.read_bytes()
+    except OSError:
+        return None
+    where = layout(source)
+    if where is None:
+        return None
+    charts = charts_override if charts_override is not None else spec_path.parent / where.checkout
+    if not charts.is_dir():
+        return None
+    expected = (__version__, header.digest(source), repo_relative(spec_path))
+    files: dict[str, tuple[Path, header.Header, str]] = {}
+    for key, path in candidates(spec_path.parent, charts, where).items():
+        read = _read(path)
+        if read is None or not is_ours(read[0], where.name, expected[2]):
+            if key.startswith("app:"):
+                return None
+            continue
+        files[key] = (path, *read)
+    recorded = header.set_digest(files)
+    for path, found, body in files.values():
+        if (found.version, found.spec_digest, found.spec_path) != expected or found.set_digest != recorded:
+            return None
+        if header.body_digest(body) != found.body_digest or not _tag_reads_back(body):
+            return None
+    return where.name, [path for path, _, _ in files.values()]
+
+
+def _read(path: Path) -> tuple[header.Header, str] | None:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    first, body = header.split(text)
+    found = header.parse(first)
+    return (found, body) if found is not None else None
+
+
+def _tag_reads_back(body: str) -> bool:
+    """A free tag is left out of the body digest; the full path would re-render it from
+    what it reads, so it must read back to exactly the same text."""
+    match = header.FREE_TAG.search(body)
+    if match is None:
+        return True
+    try:
+        tag = json.loads(match.group(2))
+    except ValueError:
+        return False
+    return isinstance(tag, str) and quote(tag) == match.group(2)
