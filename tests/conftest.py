@@ -8,8 +8,22 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests: "ci" keeps the default suite fast; HYPOTHESIS_PROFILE=nightly runs
+# many more examples (tests that set their own max_examples are scaled by `examples`).
+settings.register_profile("ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "nightly", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def examples(default: int) -> int:
+    """`default` examples in the normal suite, 50x that in the nightly profile."""
+    return default * 50 if os.environ.get("HYPOTHESIS_PROFILE") == "nightly" else default
 
 
 @pytest.fixture
