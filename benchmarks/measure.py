@@ -17,6 +17,7 @@ class Command:
     argv: Sequence[str]
     cwd: Path
     expect: int = 0  # the exit code that makes a run count; anything else is a failure, not a figure
+    env: tuple[tuple[str, str], ...] = ()  # extra environment variables for this command only
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def run_once(command: Command, env: dict[str, str], log: Path) -> Sample:
     with open(log, "wb") as stderr:
         start = time.perf_counter()
         child = subprocess.Popen(
-            list(command.argv), cwd=command.cwd, env=env, stdin=subprocess.DEVNULL,
+            list(command.argv), cwd=command.cwd, env={**env, **dict(command.env)}, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=stderr,
         )
         _, status, usage = os.wait4(child.pid, 0)
