@@ -61,8 +61,11 @@ def in_sync(spec_path: Path, name: str, files: int) -> AppReport:
     return AppReport(display_path(spec_path), name, AppStatus.IN_SYNC, checked=files)
 
 
-def compare_app(spec_path: Path, charts_override: Path | None) -> AppReport:
-    """The full comparison: load, validate, render with the tags on disk, compare every file."""
+def compare_app(spec_path: Path, charts_override: Path | None, *, app_only: bool = False) -> AppReport:
+    """The full comparison: load, validate, render with the tags on disk, compare every file.
+
+    `app_only`: only the files next to the spec; no charts checkout is needed.
+    """
     from generator import workspace
     from generator.render import render
     from generator.spec import load
@@ -70,22 +73,25 @@ def compare_app(spec_path: Path, charts_override: Path | None) -> AppReport:
     shown = display_path(spec_path)
     try:
         loaded = load(spec_path)
-        charts = workspace.charts_root(loaded, charts_override)
+        charts = workspace.charts_root(loaded, charts_override) if not app_only else None
     except InvalidSpec as exc:
         return AppReport(shown, None, AppStatus.INVALID, problems=tuple(exc.problems))
     except ShipspecError as exc:
         return AppReport(shown, None, AppStatus.INVALID, error=exc.message)
-    rendered = render(loaded, workspace.current_tags(loaded, charts))
+    rendered = render(loaded, workspace.current_tags(loaded, charts) if charts is not None else {})
     files: list[FileDrift] = []
     for output, text in rendered.items():
-        drift = compare_file(workspace.disk_path(output, loaded.directory, charts), text)
-        if drift is not None:
-            files.append(drift)
-    where = layout_of(loaded)
-    stale = stale_files(loaded.directory, charts, where, loaded.repo_path, {str(o) for o in rendered})
+        if charts is not None or output.root == "app":
+            drift = compare_file(workspace.disk_path(output, loaded.directory, charts or Path()), text)
+            files += [drift] if drift is not None else []
+    stale = []
+    if charts is not None:
+        produced = {str(output) for output in rendered}
+        stale = stale_files(loaded.directory, charts, layout_of(loaded), loaded.repo_path, produced)
     files += [FileDrift(display_path(path), FileStatus.STALE, _STALE_CAUSE) for path in stale]
+    checked = len(rendered) if charts is not None else sum(1 for output in rendered if output.root == "app")
     status = AppStatus.DRIFTED if files else AppStatus.IN_SYNC
-    return AppReport(shown, loaded.spec.name, status, tuple(files), checked=len(rendered), stale_paths=tuple(stale))
+    return AppReport(shown, loaded.spec.name, status, tuple(files), checked=checked, stale_paths=tuple(stale))
 
 
 _STALE_CAUSE = "generated for this app, but the spec no longer produces it: run `shipspec generate --prune`"
@@ -156,10 +162,12 @@ def fast_path_enabled() -> bool:
     return os.environ.get(FULL_PATH_ENV) != "1"
 
 
-def check_app(spec_path: Path, charts_override: Path | None, *, fast: bool = True) -> AppReport:
+def check_app(
+    spec_path: Path, charts_override: Path | None, *, fast: bool = True, app_only: bool = False
+) -> AppReport:
     """One app's report: proven in sync from its headers when possible, else the full comparison."""
-    proof = fastcheck.prove(spec_path, charts_override) if fast else None
+    proof = fastcheck.prove(spec_path, charts_override, app_only=app_only) if fast else None
     if proof is not None:
         name, files = proof
         return in_sync(spec_path, name, len(files))
-    return compare_app(spec_path, charts_override)
+    return compare_app(spec_path, charts_override, app_only=app_only)

@@ -129,8 +129,14 @@ def is_ours(found: header.Header | None, name: str, spec_path: str) -> bool:
     return found is not None and found.app == name and found.spec_path == spec_path
 
 
-def prove(spec_path: Path, charts_override: Path | None) -> tuple[str, list[Path]] | None:
-    """(app name, its files) when every generated file is provably current; None on any doubt."""
+def prove(
+    spec_path: Path, charts_override: Path | None, *, app_only: bool = False
+) -> tuple[str, list[Path]] | None:
+    """(app name, its files) when every generated file is provably current; None on any doubt.
+
+    `app_only`: only the files next to the spec; their common file-list digest
+    is then taken as recorded (both files came from these very spec bytes).
+    """
     try:
         source = spec_path.read_bytes()
     except OSError:
@@ -139,18 +145,20 @@ def prove(spec_path: Path, charts_override: Path | None) -> tuple[str, list[Path
     if where is None:
         return None
     charts = charts_override if charts_override is not None else spec_path.parent / where.checkout
-    if not charts.is_dir():
+    if not app_only and not charts.is_dir():
         return None
     expected = (__version__, header.digest(source), repo_relative(spec_path))
     files: dict[str, tuple[Path, header.Header, str]] = {}
-    for key, path in candidates(spec_path.parent, charts, where).items():
+    places = {f"app:{name}": spec_path.parent / name for name in APP_FILES} if app_only else candidates(
+        spec_path.parent, charts, where)
+    for key, path in places.items():
         read = _read(path)
         if read is None or not is_ours(read[0], where.name, expected[2]):
             if key.startswith("app:"):
                 return None
             continue
         files[key] = (path, *read)
-    recorded = header.set_digest(files)
+    recorded = header.set_digest(files) if not app_only else next(iter(files.values()))[1].set_digest
     for path, found, body in files.values():
         if (found.version, found.spec_digest, found.spec_path) != expected or found.set_digest != recorded:
             return None

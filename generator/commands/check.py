@@ -26,14 +26,15 @@ CHUNK = 64
 
 
 def run(
-    arguments: Sequence[str], *, output_format: str = "text", jobs: int | None = None, charts_dir: str | None = None
+    arguments: Sequence[str], *, output_format: str = "text", jobs: int | None = None, charts_dir: str | None = None,
+    skip_charts: bool = False,
 ) -> int:
     paths = find_specs(arguments)
     override = Path(charts_dir) if charts_dir is not None else None
     reporter = JsonReporter() if output_format == "json" else TextReporter(color=_color())
     counts = dict.fromkeys(AppStatus, 0)
     reporter.start()
-    for report in reports(paths, override, workers(jobs, len(paths))):
+    for report in reports(paths, override, workers(jobs, len(paths)), app_only=skip_charts):
         counts[report.status] += 1
         reporter.app(report)
     reporter.finish(counts)
@@ -54,10 +55,9 @@ def workers(jobs: int | None, apps: int) -> int:
     return max(1, min(cores, apps // (PARALLEL_THRESHOLD // 2)))
 
 
-def reports(paths: Sequence[Path], override: Path | None, jobs: int) -> Iterator[AppReport]:
+def reports(paths: Sequence[Path], override: Path | None, jobs: int, *, app_only: bool = False) -> Iterator[AppReport]:
     """Each app's report, in the order of `paths`."""
-    fast = fast_path_enabled()
-    check = partial(_check_chunk, override=override, fast=fast)
+    check = partial(_check_chunk, override=override, fast=fast_path_enabled(), app_only=app_only)
     chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)]
     if jobs <= 1 or len(chunks) <= 1 or not _can_fork():
         for chunk in chunks:
@@ -71,8 +71,8 @@ def reports(paths: Sequence[Path], override: Path | None, jobs: int) -> Iterator
             yield from batch
 
 
-def _check_chunk(chunk: Sequence[Path], *, override: Path | None, fast: bool) -> list[AppReport]:
-    return [check_app(path, override, fast=fast) for path in chunk]
+def _check_chunk(chunk: Sequence[Path], *, override: Path | None, fast: bool, app_only: bool) -> list[AppReport]:
+    return [check_app(path, override, fast=fast, app_only=app_only) for path in chunk]
 
 
 def _can_fork() -> bool:
