@@ -74,18 +74,18 @@ def billion_laughs(levels: int = 9) -> str:
 
 
 def test_billion_laughs_refused_quickly() -> None:
-    start = time.perf_counter()
+    start = time.process_time()
     (message,) = problems(billion_laughs())
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
     assert "after expanding aliases" in message
 
 
 def test_long_string_repeated_by_aliases_refused() -> None:
     big = "x" * 500_000
     refs = ", ".join(["*s"] * 40)
-    start = time.perf_counter()
+    start = time.process_time()
     (message,) = problems(f"s: &s {big}\nl: [{refs}]\n")
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
     assert "MiB of text after expanding aliases" in message
 
 
@@ -103,9 +103,9 @@ def test_deep_nesting_refused() -> None:
 
 def test_two_megabyte_file_refused_fast() -> None:
     raw = b"# padding\n" * (2 * 1024 * 1024 // 10)
-    start = time.perf_counter()
+    start = time.process_time()
     assert problems(raw) == [f"s.yaml: larger than {MAX_BYTES // 1024} KiB; a spec is a few KiB"]
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 def test_file_just_under_the_limit_parses() -> None:
