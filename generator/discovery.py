@@ -23,9 +23,14 @@ def find_specs(arguments: Sequence[str]) -> list[Path]:
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
-            found.extend(_walk(path))
+            below = list(_walk(path))
+            if not below:
+                raise UsageError(f"{argument}: no {SPEC_NAME} in this directory or below it")
+            found.extend(below)
         elif path.is_file():
             found.append(path)
+        elif path.exists():
+            raise UsageError(f"{argument}: not a regular file or a directory")
         else:
             raise UsageError(f"{argument}: no such file or directory")
     return list(dict.fromkeys(found))

@@ -145,7 +145,11 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="discovery.py: a directory without any shipspec.yaml still exits 0 (reported)")
 def test_directory_without_specs_is_a_usage_error(tmp_path: Path) -> None:
     result = run_shipspec("validate", str(tmp_path))
     assert result.returncode == 2 and "no shipspec.yaml" in result.stderr
+
+
+def test_a_device_is_not_a_spec() -> None:
+    result = run_shipspec("validate", "/dev/null")
+    assert result.returncode == 2 and "not a regular file" in result.stderr
