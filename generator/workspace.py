@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from generator.errors import UsageError
+from generator.redact import redact
 from generator.render import Output
 from generator.spec import LoadedSpec, display_path
 
@@ -29,7 +30,7 @@ def charts_root(loaded: LoadedSpec, override: Path | None = None) -> Path:
         origin = "--charts-dir" if override is not None else f"charts.checkout in {display_path(loaded.path)}"
         raise UsageError(
             f"charts checkout {display_path(root)} ({origin}) is not a directory; clone the charts repo there "
-            f"(git clone {loaded.spec.charts.repo} {display_path(root)}) or pass --charts-dir"
+            f"(git clone {redact(loaded.spec.charts.repo)} {display_path(root)}) or pass --charts-dir"
         )
     return root
 
