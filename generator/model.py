@@ -45,6 +45,7 @@ LabelValue = Annotated[str, _rule(names.label_value)]
 LabelKey = Annotated[str, _rule(names.label_key)]
 BranchName = Annotated[str, _rule(names.branch)]
 RelPath = Annotated[str, _rule(names.relative_path)]
+BuildPath = Annotated[str, _rule(names.build_path)]
 FileName = Annotated[str, _rule(names.file_name)]
 OneLine = Annotated[str, _rule(_one_line)]
 Encrypted = Annotated[str, _rule(names.encrypted)]
@@ -68,8 +69,8 @@ class Image(Model):
     repository: Annotated[str, _rule(names.image_repository)] = Field(
         description="Docker image reference without tag or digest; the registry host is optional."
     )
-    dockerfile: RelPath = Field("Dockerfile", description="Dockerfile path, relative to the spec.")
-    context: RelPath = Field(".", description="Docker build context, relative to the spec.")
+    dockerfile: BuildPath = Field("Dockerfile", description="Dockerfile path, relative to the spec.")
+    context: BuildPath = Field(".", description="Docker build context, relative to the spec; may be a parent folder.")
     sha_length: int = Field(
         7, ge=4, le=40, description="TAG = git rev-parse --short=<shaLength> HEAD."
     )

@@ -106,15 +106,20 @@ def server_url(value: str) -> str | None:
     return None if _SERVER.fullmatch(value) else "must be an http(s) URL of a Kubernetes API server"
 
 
-def relative_path(value: str) -> str | None:
-    """A path inside a repository: relative, POSIX, never climbing out."""
+def relative_path(value: str, *, may_climb: bool = False) -> str | None:
+    """A relative POSIX path; inside the repository unless `may_climb`."""
     if not value or value.startswith("/") or "\\" in value or re.match(r"[A-Za-z]:", value):
-        return "must be a relative POSIX path inside the repository"
-    if any(part == ".." for part in value.split("/")):
+        return "must be a relative POSIX path" + ("" if may_climb else " inside the repository")
+    if not may_climb and any(part == ".." for part in value.split("/")):
         return "must not climb out of the repository with '..'"
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         return "must not contain control characters"
     return None
+
+
+def build_path(value: str) -> str | None:
+    """Dockerfile and build context: a monorepo app may build from a parent folder."""
+    return relative_path(value, may_climb=True)
 
 
 def file_name(value: str) -> str | None:
