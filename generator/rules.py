@@ -24,7 +24,7 @@ _RESERVED_LABELS = {"app", "env", "team"}
 
 def check(spec: Spec) -> list[Finding]:
     """Every cross-field problem of a valid model."""
-    found = [*_environments(spec), *_branches(spec), *_labels(spec), *_secrets(spec)]
+    found = [*_environments(spec), *_branches(spec), *_labels(spec), *_image_values(spec), *_secrets(spec)]
     return [Finding(*f) for f in found]
 
 
@@ -88,6 +88,22 @@ def _labels(spec: Spec) -> Iterator[tuple[Any, ...]]:
     for key in spec.argocd.labels:
         if key in _RESERVED_LABELS:
             yield ("argocd", "labels", key), f"label {key!r} is set by shipspec (app, env, team)"
+
+
+def _image_values(spec: Spec) -> Iterator[tuple[Any, ...]]:
+    """`values.image` merges into the overlay's image block, which owns repository and tag."""
+    for i, env in enumerate(spec.environments):
+        loc = ("environments", i, "values", "image")
+        image = env.values.get("image")
+        if image is None:
+            continue
+        if not isinstance(image, dict):
+            yield loc, "must be a mapping: shipspec writes image.repository and image.tag under it"
+            continue
+        if "repository" in image:
+            yield (*loc, "repository"), "is set by shipspec from image.repository at the top of the spec"
+        if "tag" in image:
+            yield (*loc, "tag"), "belongs to the release pipeline; freeze an environment with `pin` instead"
 
 
 def _secrets(spec: Spec) -> Iterator[tuple[Any, ...]]:
