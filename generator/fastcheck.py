@@ -15,6 +15,7 @@ them.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -29,7 +30,8 @@ from generator.yamlout import quote
 APP_FILES = (".travis.yml", "Makefile")
 _KEY = re.compile(r"(?P<indent> *)(?P<key>[A-Za-z][A-Za-z0-9]*):(?:[ ]+(?P<value>.*))?")
 _VALUE = re.compile(r"""(?P<q>["']?)(?P<text>[A-Za-z0-9_.][A-Za-z0-9_./-]*)(?P=q)(?:[ ]+#.*)?""")
-_WANTED = {("", "name"), ("charts", "path"), ("charts", "checkout"), ("argocd", "manifests")}
+_WANTED = {("charts", "path"), ("charts", "checkout"), ("argocd", "manifests")}
+_TOP_LINE = re.compile(r"^[^ \n#].*", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def layout(source: bytes) -> Layout | None:
         text = source.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    found = _scan(text.split("\n"))
+    found = _scan(text)
     if found is None or "name" not in found:
         return None
     name = found["name"]
@@ -60,48 +62,60 @@ def layout(source: bytes) -> Layout | None:
     )
 
 
-def _scan(lines: list[str]) -> dict[str, str] | None:
+def _scan(text: str) -> dict[str, str] | None:
+    # Top-level lines by regex: only the bodies of `name`, `charts` and `argocd` are walked.
     found: dict[str, str] = {}
-    seen: set[str] = set()
-    section, child_indent, last_wanted = "", 0, False
-    for line in lines:
+    tops = list(_TOP_LINE.finditer(text))
+    for index, top in enumerate(tops):
+        match = _KEY.fullmatch(top.group())
+        if match is None:
+            return None  # directives, documents, complex keys: not our subset
+        key, value = match["key"], match["value"]
+        if key in found or f"{key}:" in found:
+            return None  # a duplicate key: the spec is invalid, let the full path say so
+        body = text[top.end():tops[index + 1].start() if index + 1 < len(tops) else len(text)]
+        found[f"{key}:"] = ""
+        if key == "name":
+            parsed = _VALUE.fullmatch(value or "")
+            if parsed is None or not _blank(body):
+                return None  # not a simple scalar, or one continued on the next lines
+            found["name"] = parsed["text"]
+        elif key in ("charts", "argocd"):
+            if not _blank(value or "") or not _section(key, body, found):
+                return None  # a flow mapping or an alias, or a body we cannot read
+    return {key: value for key, value in found.items() if not key.endswith(":")}
+
+
+def _blank(text: str) -> bool:
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.split("\n"))
+
+
+def _section(section: str, body: str, found: dict[str, str]) -> bool:
+    child_indent, last_wanted = 0, False
+    for line in body.split("\n"):
         stripped = line.lstrip(" ")
         if not stripped or stripped.startswith("#"):
             continue
         indent = len(line) - len(stripped)
-        if last_wanted and indent > (child_indent if section else 0):
-            return None  # a value we read continues on the next line
-        match = _KEY.fullmatch(line)
-        if indent == 0:
-            if match is None:
-                return None  # directives, documents, complex keys: not our subset
-            section, child_indent = match["key"], 0
-            path = match["key"]
-        elif section in ("charts", "argocd"):
-            child_indent = child_indent or indent
-            if indent < child_indent or "\t" in line[:indent + 1]:
-                return None
-            if indent > child_indent:
-                last_wanted = False
-                continue
-            if match is None:
-                return None
-            path = f"{section}.{match['key']}"
-        else:
+        child_indent = child_indent or indent
+        if indent > child_indent:
+            if last_wanted:
+                return False  # a value we read continues on the next line
             continue
-        if path in seen:
-            return None  # a duplicate key: the spec is invalid, let the full path say so
-        seen.add(path)
-        wanted = (section if indent else "", match["key"]) in _WANTED
-        last_wanted = wanted
-        if wanted:
+        match = _KEY.fullmatch(line)
+        if indent < child_indent or match is None:
+            return False
+        path = f"{section}.{match['key']}"
+        if path in found or f"{path}:" in found:
+            return False
+        found[f"{path}:"] = ""
+        last_wanted = (section, match["key"]) in _WANTED
+        if last_wanted:
             value = _VALUE.fullmatch(match["value"] or "")
             if value is None:
-                return None
+                return False
             found[path] = value["text"]
-        elif indent == 0 and path in ("charts", "argocd") and (match["value"] or "#").lstrip()[0] != "#":
-            return None  # a flow mapping or an alias: not our subset
-    return found
+    return True
 
 
 def candidates(app_dir: Path, charts: Path, where: Layout) -> dict[str, Path]:
@@ -109,20 +123,43 @@ def candidates(app_dir: Path, charts: Path, where: Layout) -> dict[str, Path]:
     found = {f"app:{name}": app_dir / name for name in APP_FILES}
     for entry in _files(charts / where.chart_path):
         found[f"charts:{where.chart_path}/{entry}"] = charts / where.chart_path / entry
-    prefix = f"{where.name}-"
-    for entry in _files(charts / where.manifests):
-        if entry.startswith(prefix) and entry.endswith(".yaml"):
+    for entry in _prefixed(charts / where.manifests, f"{where.name}-"):
+        if entry.endswith(".yaml"):
             found[f"charts:{where.manifests}/{entry}"] = charts / where.manifests / entry
     return found
 
 
-def _files(directory: Path) -> Iterator[str]:
+def _files(directory: Path) -> list[str]:
     try:
         with os.scandir(directory) as entries:
-            names = sorted(entry.name for entry in entries if entry.is_file())
+            return sorted(entry.name for entry in entries if entry.is_file())
     except OSError:
-        return iter(())
-    return iter(names)
+        return []
+
+
+# The manifests folder is shared by every app of a charts repo: listed once per
+# run, then searched by prefix, or a monorepo check would be quadratic.
+_LISTINGS: dict[tuple[int, int], list[str]] = {}  # by (device, inode): apps reach it by different paths
+
+
+def forget_listings() -> None:
+    """Drop cached folder listings; every command run starts with this."""
+    _LISTINGS.clear()
+
+
+def _prefixed(directory: Path, prefix: str) -> Iterator[str]:
+    try:
+        status = os.stat(directory)
+    except OSError:
+        return
+    key = (status.st_dev, status.st_ino)
+    names = _LISTINGS.get(key)
+    if names is None:
+        names = _LISTINGS[key] = _files(directory)
+    index = bisect.bisect_left(names, prefix)
+    while index < len(names) and names[index].startswith(prefix):
+        yield names[index]
+        index += 1
 
 
 def is_ours(found: header.Header | None, name: str, spec_path: str) -> bool:

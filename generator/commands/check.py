@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from generator import __version__
+from generator import __version__, fastcheck
 from generator.discovery import find_specs
 from generator.drift import AppReport, AppStatus, check_app, fast_path_enabled
 from generator.errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
@@ -31,6 +31,7 @@ def run(
 ) -> int:
     paths = find_specs(arguments)
     override = Path(charts_dir) if charts_dir is not None else None
+    fastcheck.forget_listings()
     reporter = JsonReporter() if output_format == "json" else TextReporter(color=_color())
     counts = dict.fromkeys(AppStatus, 0)
     reporter.start()

@@ -62,7 +62,9 @@ def run(
     prune: bool = False,
 ) -> int:
     override = Path(charts_dir) if charts_dir is not None else None
+    fastcheck.forget_listings()
     plan = _first_pass(find_specs(arguments), override)
+    fastcheck.forget_listings()  # the second pass writes
     if plan.problems:
         raise InvalidSpec(plan.problems)
     if plan.foreign and not force:
