@@ -124,7 +124,10 @@ class _Builder:
         if node.tag not in _SCALAR_TAGS:
             self._report(node, loc, f"YAML tag {_short(node.tag)} is not supported")
             return None
-        return _constructor.construct_object(node)
+        value = _constructor.construct_object(node)
+        # The shared constructor memoizes every node it builds: forget it, or memory grows with every spec.
+        _constructor.constructed_objects.pop(node, None)
+        return value
 
     def _report(self, node: yaml.Node, loc: Loc, message: str, hint: str | None = None) -> None:
         line, column = _mark(node)
