@@ -98,8 +98,18 @@ def git_url(value: str) -> str | None:
     match = _URL.fullmatch(value)
     if match:
         scheme, host, _ = match.groups()
+        if _has_credentials(host.rpartition("@")[0]):
+            return (
+                "must not carry credentials: it is committed and copied into every Argo CD Application; "
+                "give promote a token URL through SHIPSPEC_CHARTS_URL instead"
+            )
         return None if host or scheme == "file" else message
     return None if _SCP_URL.fullmatch(value) else message
+
+
+def _has_credentials(userinfo: str) -> bool:
+    """A password, or a user name that is really a token (`https://ghp_…@github.com/…`)."""
+    return ":" in userinfo or len(userinfo) >= 32 or userinfo.startswith(("ghp_", "gho_", "github_pat_", "glpat-"))
 
 
 def server_url(value: str) -> str | None:

@@ -124,3 +124,16 @@ def test_encrypted() -> None:
 @given(st.text(alphabet="ab./-@{}~^:?*[\\ .lockHEAD\t", max_size=12))
 def test_branch_matches_git_on_random_names(tmp_path: Path, name: str) -> None:
     assert (names.branch(name) is None) == git_accepts(name, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x-access-token:ghs_abc@github.com/org/charts.git",
+        "https://ghp_0123456789abcdef0123456789abcdef0123@github.com/org/charts.git",
+        "https://glpat-abcdefabcdef@gitlab.com/org/charts.git",
+        "ssh://git:hunter2@example.com/charts.git",
+    ],
+)
+def test_git_url_with_credentials_is_refused(url: str) -> None:
+    assert "must not carry credentials" in (names.git_url(url) or "")

@@ -231,20 +231,29 @@ def test_dry_run_shows_the_commit_and_pushes_nothing(world: World, promote) -> N
     assert out.endswith(f"dry run: nothing pushed; would push it to branch master of {world.bare.as_uri()}\n")
 
 
-def test_a_token_in_the_charts_url_never_appears(world: World, promote, isolated_git: Path) -> None:
+def test_a_token_in_the_charts_url_never_appears(world: World, promote, isolated_git: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = "https://git.example.invalid/myorg/charts.git"
     url = f"https://x-access-token:{SECRET}@git.example.invalid/myorg/charts.git"
     # git itself rewrites the URL to the local bare repo, so the release really succeeds.
     isolated_git.write_text(f'[url "{world.bare.as_uri()}"]\n\tinsteadOf = {url}\n')
-    app = world.app(repo=url)
-    results = [promote("stag", "--tag", app.tags[0], "--dry-run", "--spec", str(app.spec)),
-               promote("stag", "--tag", app.tags[-1], "--spec", str(app.spec))]
+    app = world.app(repo=plain)
+    results = [promote("stag", "--tag", app.tags[0], "--dry-run", "--spec", str(app.spec), "--charts-url", url),
+               promote("stag", "--tag", app.tags[-1], "--spec", str(app.spec), "--charts-url", url)]
     assert [code for code, _, _ in results] == [0, 0]
     assert "https://x-access-token:***@git.example.invalid/myorg/charts.git" in results[1][1]
-    broken = world.app("broken", repo=f"https://user:{SECRET}@127.0.0.1:9/myorg/charts.git")
+    broken = world.app("broken", repo="https://127.0.0.1:9/myorg/charts.git")
+    monkeypatch.setenv("SHIPSPEC_CHARTS_URL", f"https://user:{SECRET}@127.0.0.1:9/myorg/charts.git")
     results.append(promote("stag", "--tag", broken.tags[-1], "--spec", str(broken.spec)))
     assert results[-1][0] == 1 and "git clone of branch master failed" in results[-1][2]
     assert "hint: a network problem reached the charts repo" in results[-1][2]
     assert all(SECRET not in out + err for _, out, err in results)
+
+
+def test_a_spec_with_credentials_in_the_charts_url_is_refused(world: World, promote) -> None:
+    app = world.app(repo=f"https://x-access-token:{SECRET}@git.example.invalid/myorg/charts.git")
+    code, out, err = promote("stag", "--tag", app.tags[-1], "--spec", str(app.spec))
+    assert code == 2 and "charts.repo: must not carry credentials" in err and SECRET not in out + err
 
 
 def test_eight_apps_released_at_once_all_land(world: World) -> None:

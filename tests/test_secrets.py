@@ -54,24 +54,16 @@ def test_environment_secrets_never_reach_output_or_files(project: Path) -> None:
     assert SECRET not in all_text(project)
 
 
-def test_a_token_in_the_charts_url_is_not_printed(project: Path) -> None:
+def test_a_token_in_the_charts_url_is_refused_and_not_printed(project: Path) -> None:
     spec = project / "app" / "shipspec.yaml"
     spec.write_text(spec.read_text().replace("git@github.com:myorg/charts.git",
                                              f"https://x-access-token:{SECRET}@github.com/myorg/charts.git"))
-    (project / "charts").rmdir()
-    result = run("generate", cwd=project / "app")
-    assert result.returncode == 2 and "git clone https://x-access-token:***@github.com" in result.stderr
-    assert SECRET not in result.stdout + result.stderr
-
-
-@pytest.mark.xfail(strict=True, reason="reported: a token in charts.repo is written into every Application's "
-                                       "repoURL; validation should refuse it (promote's tests rely on accepting it)")
-def test_a_token_in_the_charts_url_never_reaches_generated_files(project: Path) -> None:
-    spec = project / "app" / "shipspec.yaml"
-    spec.write_text(spec.read_text().replace("git@github.com:myorg/charts.git",
-                                             f"https://x-access-token:{SECRET}@github.com/myorg/charts.git"))
-    run("generate", cwd=project / "app")
-    assert SECRET not in all_text(project / "charts")
+    before = all_text(project / "charts")
+    for command in ("validate", "generate", "check"):
+        result = run(command, cwd=project / "app")
+        assert result.returncode == 2 and "charts.repo: must not carry credentials" in result.stdout + result.stderr
+        assert SECRET not in result.stdout + result.stderr
+    assert all_text(project / "charts") == before
 
 
 def test_secure_ciphertexts_pass_through_untouched(project: Path) -> None:

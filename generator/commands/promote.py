@@ -43,6 +43,7 @@ class Release:
     tag: str
     app_repo: git.Repo | None
     dry_run: bool
+    charts_url: str  # charts.repo, or the --charts-url that carries CI credentials
     identity: dict[str, str] | None = None
     warned_rewrite: bool = False
     _order: dict[str, bool] = field(default_factory=dict)
@@ -86,8 +87,13 @@ class Release:
         return self.app_repo.is_ancestor(self.tag, current)
 
 
-def run(env_name: str, tag: str, *, pr: bool, dry_run: bool, spec: str | None, app_repo: str | None) -> int:
+def run(
+    env_name: str, tag: str, *, pr: bool, dry_run: bool, spec: str | None, app_repo: str | None,
+    charts_url: str | None = None,
+) -> int:
     release = _release(env_name, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo)
+    if charts_url:
+        release.charts_url = charts_url
     if release.env.pin is not None:
         out(f"{env_name} is pinned to {release.env.pin} in the spec: not releasing {tag} (remove the pin to release)")
         return EXIT_OK
@@ -97,7 +103,7 @@ def run(env_name: str, tag: str, *, pr: bool, dry_run: bool, spec: str | None, a
         github = GitHub.from_environment(*repository_of(charts.repo))
     release.rendered  # noqa: B018 - render before the clone: a retry then only splices and pushes
     with tempfile.TemporaryDirectory(prefix="shipspec-promote-") as scratch:
-        clone = git.clone(charts.repo, Path(scratch, "charts"), charts.branch)
+        clone = git.clone(release.charts_url, Path(scratch, "charts"), charts.branch)
         if pr:
             return _propose(release, clone, github)
         return _deploy(release, clone)
@@ -118,7 +124,7 @@ def _release(env_name: str, tag: str, *, pr: bool, dry_run: bool, spec: str | No
     if env is loaded.spec.production and not pr:
         raise UsageError(f"{env_name} is the production environment: it is only released through a pull request; "
                          "add --pr")
-    return Release(loaded, env, tag, _app_repo(app_repo, loaded), dry_run)
+    return Release(loaded, env, tag, _app_repo(app_repo, loaded), dry_run, loaded.spec.charts.repo)
 
 
 def _app_repo(directory: str | None, loaded: LoadedSpec) -> git.Repo | None:
@@ -140,11 +146,11 @@ def _deploy(release: Release, clone: git.Repo) -> int:
             out(stop or f"{release.env.name} already holds everything {release.tag} needs: nothing to do")
             return EXIT_OK
         if release.dry_run:
-            return _show(clone, f"would push it to branch {branch} of {redact(release.loaded.spec.charts.repo)}")
+            return _show(clone, f"would push it to branch {branch} of {redact(release.charts_url)}")
         pushed = clone.push(f"HEAD:refs/heads/{branch}")
         if pushed.ok:
             out(f"released {release.tag} to {release.env.name}: commit {clone.output('rev-parse', '--short', 'HEAD')} "
-                f"on {branch} of {redact(release.loaded.spec.charts.repo)}")
+                f"on {branch} of {redact(release.charts_url)}")
             return EXIT_OK
         err(f"shipspec: push to {branch} rejected ({pushed.detail}): another release landed first; re-applying")
     raise _gave_up(branch)
