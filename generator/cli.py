@@ -84,7 +84,11 @@ def check(specs: tuple[str, ...], output_format: str, jobs: int, charts_dir: str
 @click.option("--spec", type=click.Path(dir_okay=False), help="The app's spec.  [default: ./shipspec.yaml]")
 @click.option("--app-repo", type=click.Path(file_okay=False), help="The app's git repo, for the order check and the "
               "PR's commit list.  [default: the repo of the spec]")
-def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_repo: str | None) -> int:
+@click.option("--charts-url", envvar="SHIPSPEC_CHARTS_URL", metavar="URL",
+              help="Clone and push this URL instead of charts.repo, e.g. an https URL carrying a CI token "
+              "(env SHIPSPEC_CHARTS_URL); it is never printed in clear.")
+def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_repo: str | None,
+            charts_url: str | None) -> int:
     """Release TAG to environment ENV in the charts repo.
 
     Commits to charts.branch, or with --pr pushes branch shipspec/<name>/<ENV>
@@ -93,7 +97,7 @@ def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_r
     """
     from generator.commands import promote as command
 
-    return command.run(env, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo)
+    return command.run(env, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo, charts_url=charts_url)
 
 
 @cli.command()
