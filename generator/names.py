@@ -113,7 +113,11 @@ def _has_credentials(userinfo: str) -> bool:
 
 
 def server_url(value: str) -> str | None:
-    return None if _SERVER.fullmatch(value) else "must be an http(s) URL of a Kubernetes API server"
+    if not _SERVER.fullmatch(value):
+        return "must be an http(s) URL of a Kubernetes API server"
+    if "@" in value.split("/")[2]:
+        return "must not carry credentials; Argo CD keeps cluster credentials in its cluster secrets"
+    return None
 
 
 def relative_path(value: str, *, may_climb: bool = False) -> str | None:
@@ -122,6 +126,8 @@ def relative_path(value: str, *, may_climb: bool = False) -> str | None:
         return "must be a relative POSIX path" + ("" if may_climb else " inside the repository")
     if not may_climb and any(part == ".." for part in value.split("/")):
         return "must not climb out of the repository with '..'"
+    if ".git" in value.split("/"):
+        return "must not lead into a .git folder"
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         return "must not contain control characters"
     return None

@@ -137,3 +137,14 @@ def test_branch_matches_git_on_random_names(tmp_path: Path, name: str) -> None:
 )
 def test_git_url_with_credentials_is_refused(url: str) -> None:
     assert "must not carry credentials" in (names.git_url(url) or "")
+
+
+def test_paths_never_lead_into_git_metadata() -> None:
+    assert names.relative_path(".git/hooks") == "must not lead into a .git folder"
+    assert names.relative_path("charts/.git") == "must not lead into a .git folder"
+    assert names.relative_path("charts/.github") is None
+
+
+def test_server_url_with_credentials_is_refused() -> None:
+    assert "credentials" in (names.server_url("https://admin:pw@k8s.example.com") or "")
+    assert names.server_url("https://k8s.example.com:6443") is None
