@@ -20,7 +20,9 @@ from generator.drift import AppReport, AppStatus, check_app, fast_path_enabled
 from generator.errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
 from generator.output import out, plural
 
-# Below this many apps a worker pool costs more than it saves (measured: see the README).
+# The digest fast path costs ~0.4 ms per app and a fork pool some tens of ms, so
+# below this many apps one process is as fast (1,000 apps: --jobs 1 0.54 s,
+# --jobs 2 0.60 s, on a 2-core machine that other work kept busy).
 PARALLEL_THRESHOLD = 400
 CHUNK = 64
 
