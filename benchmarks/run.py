@@ -34,9 +34,9 @@ QUICK_GATE = 2.5
 
 
 class Bench:
-    def __init__(self, workdir: Path, shipspec: list[str], quick: bool) -> None:
+    def __init__(self, workdir: Path, shipspec: list[str], quick: bool, source: Path) -> None:
         self.workdir, self.shipspec, self.quick = workdir, shipspec, quick
-        self.env = {**os.environ, "PYTHONPATH": str(REPO)}
+        self.env = {**os.environ, "PYTHONPATH": str(source)}  # first on sys.path: before an editable install
         self.floor = [sys.executable, str(HERE / "floor.py")]
         self.log = workdir / "stderr.log"
         self.built: dict[tuple[str, int, str], Path] = {}
@@ -76,6 +76,7 @@ class Bench:
                 _remove_generated(root)
 
         before = _mtimes(frozen) if frozen else None
+        print(f"measuring: {title} ({pairs} pairs)", file=sys.stderr, flush=True)
         try:
             result = paired(a, b, pairs, self.env, self.log, prepare=prepare if fresh else None)
         except RunFailed as exc:
@@ -164,43 +165,59 @@ def check_figures(bench: Bench, sizes: tuple[int, int, int], pairs: tuple[int, i
     )
 
 
+CONSOLE_SCRIPT = "import sys; from generator.cli import main; sys.exit(main())"
+
+
 def default_shipspec() -> list[str]:
     """The installed console script; else exactly what one runs (not `-m`, whose runpy costs ~10 ms)."""
     script = Path(sys.executable).with_name("shipspec")
-    if script.is_file():
-        return [str(script)]
-    return [sys.executable, "-c", "import sys; from generator.cli import main; sys.exit(main())"]
+    return [str(script)] if script.is_file() else [sys.executable, "-c", CONSOLE_SCRIPT]
+
+
+def snapshot(commit: str, workdir: Path) -> Path:
+    """The source tree of `commit`, extracted: the code under test cannot change during a run."""
+    source = workdir / f"src-{commit}"
+    source.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(source)], input=archive.stdout, check=True)
+    return source
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help=f"small sizes; exit 1 if a ratio exceeds {QUICK_GATE}x")
     parser.add_argument("--shipspec", help="command that runs shipspec (default: the venv's console script, else its equivalent)")
+    parser.add_argument("--commit", help="measure this commit (extracted with git archive), not the working tree")
     parser.add_argument("--workdir", type=Path, help="where workloads go (default: a fresh temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the workloads")
     parser.add_argument("--json", type=Path, help="also write every sample as JSON to this file")
     args = parser.parse_args(argv)
-    shipspec = shlex.split(args.shipspec) if args.shipspec else default_shipspec()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="shipspec-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    bench = Bench(workdir, shipspec, args.quick)
+    source = snapshot(args.commit, workdir) if args.commit else REPO
+    shipspec = shlex.split(args.shipspec) if args.shipspec else (
+        [sys.executable, "-c", CONSOLE_SCRIPT] if args.commit else default_shipspec()
+    )
+    bench = Bench(workdir, shipspec, args.quick, source)
     sizes, pairs = ((1, 50, 200), (7, 5)) if args.quick else ((1, 1000, 5000), (20, 7))
     try:
         figures(bench, sizes, pairs)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    print(report.markdown(bench.rows, machine=_machine(shipspec), sizes=sizes))
+    print(report.markdown(bench.rows, machine=_machine(shipspec, args.commit), sizes=sizes))
     if args.json:
         args.json.write_text(json.dumps(report.as_json(bench.rows), indent=2) + "\n", encoding="utf-8")
     return report.exit_code(bench.rows, gate=QUICK_GATE if args.quick else None)
 
 
-def _machine(shipspec: list[str]) -> str:
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+def _machine(shipspec: list[str], commit: str | None) -> str:
+    rev = ["git", "-C", str(REPO), "rev-parse", "--short", commit or "HEAD"]
+    head = subprocess.run(rev, capture_output=True, text=True).stdout.strip() or "?"
+    state = "" if commit else " + working tree"
     return (
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"load average {os.getloadavg()[0]:.1f} at the end, commit {commit.stdout.strip() or '?'}, "
+        f"load average {os.getloadavg()[0]:.1f} at the end, commit {head}{state}, "
         f"shipspec = `{shlex.join(shipspec)}`"
     )
 
