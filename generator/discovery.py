@@ -39,5 +39,5 @@ def find_specs(arguments: Sequence[str]) -> list[Path]:
 def _walk(top: Path) -> Iterator[Path]:
     for root, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
-        if SPEC_NAME in files:
+        if SPEC_NAME in files and Path(root, SPEC_NAME).is_file():  # never block on a FIFO
             yield Path(root, SPEC_NAME)

@@ -121,16 +121,15 @@ def _first_header(path: Path) -> header.Header | None:
 
 
 def compare_file(path: Path, text: str) -> FileDrift | None:
+    from generator import writer  # tempfile and friends: only when something differs
+
     shown = display_path(path)
-    try:
-        old_bytes = path.read_bytes()
-    except FileNotFoundError:
+    old_bytes = writer.read_existing(path)
+    if old_bytes is None:
         return FileDrift(shown, FileStatus.MISSING, f"missing: {GENERATE}")
     if old_bytes == text.encode("utf-8"):
         return None
     old = old_bytes.decode("utf-8", errors="replace")
-    from generator import writer  # tempfile and friends: only when something differs
-
     diff = writer.diff(writer.Change(path, text, old, writer.Status.UPDATED), shown)
     return FileDrift(shown, FileStatus.CHANGED, cause(old, text), diff)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from generator import header
 from generator.errors import UsageError
+from generator.paths import display_path
 
 
 class Status(str, Enum):
@@ -34,10 +35,19 @@ class Change:
         return self.old is not None and not header.is_generated(self.old)
 
 
-def plan(path: Path, text: str) -> Change:
+def read_existing(path: Path) -> bytes | None:
+    """A target's current bytes, None when it does not exist; any other failure is the user's to fix."""
     try:
-        old_bytes = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"cannot read {display_path(path)}: {exc.strerror or exc}") from None
+
+
+def plan(path: Path, text: str) -> Change:
+    old_bytes = read_existing(path)
+    if old_bytes is None:
         return Change(path, text, None, Status.CREATED)
     old = old_bytes.decode("utf-8", errors="replace")
     status = Status.UNCHANGED if old_bytes == text.encode("utf-8") else Status.UPDATED
