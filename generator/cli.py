@@ -16,6 +16,10 @@ FORMAT = click.option(
     help="Report as text or as one JSON document.",
 )
 SPECS = click.argument("specs", nargs=-1, metavar="[SPEC]...")
+JOBS = click.option(
+    "--jobs", "-j", type=int, default=0, show_default=True, metavar="N",
+    help="Work on apps in N worker processes; 0: automatic (parallel only for large monorepos).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -47,20 +51,18 @@ def validate(specs: tuple[str, ...], output_format: str) -> int:
     help="The charts checkout to write to, instead of charts.checkout of each spec.",
 )
 @click.option("--prune", is_flag=True, help="Remove stale files: this app's generated files that the spec no longer produces.")
-def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str | None, prune: bool) -> int:
+@JOBS
+def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str | None, prune: bool, jobs: int) -> int:
     """Write the pipeline, Makefile, values overlays and Applications of each spec; exit 2 when invalid or refused."""
     from generator.commands import generate as command
 
-    return command.run(specs, dry_run=dry_run, force=force, charts_dir=charts_dir, prune=prune)
+    return command.run(specs, dry_run=dry_run, force=force, charts_dir=charts_dir, prune=prune, jobs=jobs)
 
 
 @cli.command()
 @SPECS
 @FORMAT
-@click.option(
-    "--jobs", "-j", type=int, default=0, show_default=True, metavar="N",
-    help="Check apps in N worker processes; 0: automatic (parallel only for large monorepos).",
-)
+@JOBS
 @click.option(
     "--charts-dir", type=click.Path(file_okay=False), default=None,
     help="The charts checkout to compare with, instead of charts.checkout of each spec.",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import drift, fastcheck
+from generator import drift, fastcheck, parallel
 from generator.cli import main
 from generator.commands import check as check_command
 from samples import SAMPLES_DIR
@@ -278,9 +278,9 @@ def test_parallel_workers_report_in_spec_order(tmp_path: Path, monkeypatch, caps
 
 
 def test_automatic_jobs_stay_serial_for_small_repos() -> None:
-    assert check_command.workers(0, 10) == 1
-    assert check_command.workers(3, 10) == 3
-    assert check_command.workers(0, 100_000) >= 1
+    assert parallel.workers(0, 10) == 1
+    assert parallel.workers(3, 10) == 3
+    assert parallel.workers(0, 100_000) >= 1
 
 
 def test_negative_jobs_is_a_usage_error(project: Path, capsys) -> None:

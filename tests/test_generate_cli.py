@@ -118,3 +118,34 @@ def test_committed_sample_output_is_current(name: str) -> None:
     for output, text in render(loaded, workspace.current_tags(loaded, charts)).items():
         path = workspace.disk_path(output, loaded.directory, charts)
         assert path.read_text(encoding="utf-8") == text, f"{path}: run `shipspec generate sample-projects`"
+
+
+def _monorepo(root: Path, apps: int) -> None:
+    (root / "charts").mkdir(parents=True)
+    spec = (SAMPLES_DIR / "minimal" / "shipspec.yaml").read_text()
+    for index in range(apps):
+        app = root / "apps" / f"a{index:03d}"
+        app.mkdir(parents=True)
+        (app / "shipspec.yaml").write_text(spec.replace("minimal", f"a{index:03d}").replace("../charts", "../../charts"))
+
+
+def test_parallel_generate_writes_and_reports_exactly_what_one_process_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    outputs = {}
+    for jobs in ("1", "2"):
+        root = tmp_path / jobs
+        _monorepo(root, 150)  # three chunks of work
+        monkeypatch.chdir(root)
+        assert shipspec("generate", "apps", "--jobs", jobs) == 0
+        for index in (3, 77, 140):
+            makefile = root / "apps" / f"a{index:03d}" / "Makefile"
+            makefile.write_text(makefile.read_text().replace("docker-build:", "docker-build: # mine"))
+        capsys.readouterr()
+        assert shipspec("generate", "apps", "--jobs", jobs) == 0
+        outputs[jobs] = (capsys.readouterr().out, snapshot_tree(root / "apps"), snapshot_tree(root / "charts"))
+    assert outputs["1"][0] == outputs["2"][0]
+    assert outputs["1"][0].splitlines()[:3] == [f"updated   apps/a{i:03d}/Makefile" for i in (3, 77, 140)]
+    assert [{k: v[0] for k, v in tree.items()} for tree in outputs["1"][1:]] == [
+        {k: v[0] for k, v in tree.items()} for tree in outputs["2"][1:]
+    ]

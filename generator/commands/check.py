@@ -14,18 +14,11 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from generator import __version__, fastcheck
+from generator import __version__, fastcheck, parallel
 from generator.discovery import find_specs
 from generator.drift import AppReport, AppStatus, check_app, fast_path_enabled
-from generator.errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
+from generator.errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE
 from generator.output import out, plural
-
-# The digest fast path costs ~0.4 ms per app and a fork pool some tens of ms, so
-# below this many apps one process is as fast (1,000 apps: --jobs 1 0.54 s,
-# --jobs 2 0.60 s, on a 2-core machine that other work kept busy).
-PARALLEL_THRESHOLD = 400
-CHUNK = 64
-
 
 def run(
     arguments: Sequence[str], *, output_format: str = "text", jobs: int | None = None, charts_dir: str | None = None,
@@ -37,7 +30,7 @@ def run(
     reporter = JsonReporter() if output_format == "json" else TextReporter(color=_color())
     counts = dict.fromkeys(AppStatus, 0)
     reporter.start()
-    for report in reports(paths, override, workers(jobs, len(paths)), app_only=skip_charts):
+    for report in reports(paths, override, parallel.workers(jobs, len(paths)), app_only=skip_charts):
         counts[report.status] += 1
         reporter.app(report)
     reporter.finish(counts)
@@ -46,42 +39,14 @@ def run(
     return EXIT_DRIFT if counts[AppStatus.DRIFTED] else EXIT_OK
 
 
-def workers(jobs: int | None, apps: int) -> int:
-    """`--jobs N` as given; automatic (None or 0): one per usable core above the threshold."""
-    if jobs is not None and jobs < 0:
-        raise UsageError(f"--jobs must be 0 (automatic) or more, got {jobs}")
-    if jobs:
-        return jobs
-    if apps < PARALLEL_THRESHOLD:
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, apps // (PARALLEL_THRESHOLD // 2)))
-
-
 def reports(paths: Sequence[Path], override: Path | None, jobs: int, *, app_only: bool = False) -> Iterator[AppReport]:
     """Each app's report, in the order of `paths`."""
     check = partial(_check_chunk, override=override, fast=fast_path_enabled(), app_only=app_only)
-    chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)]
-    if jobs <= 1 or len(chunks) <= 1 or not _can_fork():
-        for chunk in chunks:
-            yield from check(chunk)
-        return
-    import multiprocessing
-
-    # fork: workers inherit the loaded modules and the parent's cwd, and start in milliseconds.
-    with multiprocessing.get_context("fork").Pool(min(jobs, len(chunks))) as pool:
-        for batch in pool.imap(check, chunks):
-            yield from batch
+    return parallel.map_chunks(check, paths, jobs)
 
 
 def _check_chunk(chunk: Sequence[Path], *, override: Path | None, fast: bool, app_only: bool) -> list[AppReport]:
     return [check_app(path, override, fast=fast, app_only=app_only) for path in chunk]
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _color() -> bool:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator import drift, fastcheck, writer
+from generator import drift, fastcheck, parallel, writer
 from generator.discovery import find_specs
 from generator.errors import EXIT_OK, InvalidSpec, Problem, UsageError
 from generator.output import err, out, plural
@@ -59,11 +60,12 @@ class _Plan:
 
 def run(
     arguments: Sequence[str], *, dry_run: bool = False, force: bool = False, charts_dir: str | None = None,
-    prune: bool = False,
+    prune: bool = False, jobs: int | None = None,
 ) -> int:
     override = Path(charts_dir) if charts_dir is not None else None
     fastcheck.forget_listings()
-    plan = _first_pass(find_specs(arguments), override)
+    paths = find_specs(arguments)
+    plan = _first_pass(paths, override, parallel.workers(jobs, len(paths)))
     fastcheck.forget_listings()  # the second pass writes
     if plan.problems:
         raise InvalidSpec(plan.problems)
@@ -82,11 +84,13 @@ def run(
     return EXIT_OK
 
 
-def _first_pass(paths: Sequence[Path], override: Path | None) -> _Plan:
+def _first_pass(paths: Sequence[Path], override: Path | None, jobs: int) -> _Plan:
     plan = _Plan()
-    fast = drift.fast_path_enabled()
-    for path in paths:
-        proof = fastcheck.prove(path, override) if fast else None
+    proofs = (
+        parallel.map_chunks(partial(_prove_chunk, override=override), paths, jobs)
+        if drift.fast_path_enabled() else (None for _ in paths)
+    )
+    for path, proof in zip(paths, proofs):
         if proof is not None:
             plan.claim(proof[1])
             plan.counts[Status.UNCHANGED] += len(proof[1])
@@ -107,6 +111,11 @@ def _first_pass(paths: Sequence[Path], override: Path | None) -> _Plan:
             plan.kept += size if keep else 0
             plan.pending.append(_Pending(path, changes if keep else None, stale))
     return plan
+
+
+def _prove_chunk(chunk: Sequence[Path], *, override: Path | None) -> list[tuple[str, list[Path]] | None]:
+    """Fast proofs only: what the digests cannot prove is planned in this process, in order."""
+    return [fastcheck.prove(path, override) for path in chunk]
 
 
 def _load(path: Path) -> LoadedSpec:

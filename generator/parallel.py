@@ -1,0 +1,51 @@
+"""Order-preserving fan-out of per-app work over forked worker processes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+from generator.errors import UsageError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# The digest fast path costs ~0.4 ms per app and a fork pool some tens of ms, so
+# below this many apps one process is as fast (1,000 apps: --jobs 1 0.54 s,
+# --jobs 2 0.60 s, on a 2-core machine that other work kept busy).
+PARALLEL_THRESHOLD = 400
+CHUNK = 64
+
+
+def workers(jobs: int | None, items: int) -> int:
+    """`--jobs N` as given; automatic (None or 0): one per usable core above the threshold."""
+    if jobs is not None and jobs < 0:
+        raise UsageError(f"--jobs must be 0 (automatic) or more, got {jobs}")
+    if jobs:
+        return jobs
+    if items < PARALLEL_THRESHOLD:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, items // (PARALLEL_THRESHOLD // 2)))
+
+
+def map_chunks(work: Callable[[Sequence[T]], list[R]], items: Sequence[T], jobs: int) -> Iterator[R]:
+    """`work` over chunks of `items`, in `jobs` processes, yielding results in the order of `items`."""
+    chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
+    if jobs <= 1 or len(chunks) <= 1 or not _can_fork():
+        for chunk in chunks:
+            yield from work(chunk)
+        return
+    import multiprocessing
+
+    # fork: workers inherit the loaded modules and the parent's cwd, and start in milliseconds.
+    with multiprocessing.get_context("fork").Pool(min(jobs, len(chunks))) as pool:
+        for batch in pool.imap(work, chunks):
+            yield from batch
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
