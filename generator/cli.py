@@ -143,8 +143,6 @@ def schema() -> int:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI; the one place that turns errors into exit codes."""
-    from generator.errors import ShipspecError  # cheap: no third-party imports
-
     try:
         code = cli.main(args=argv, prog_name="shipspec", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -155,16 +153,23 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except click.Abort:
         click.echo("aborted", err=True)
         code = 130
-    except ShipspecError as exc:
-        click.echo(f"shipspec: {exc.message}" if "\n" not in exc.message else exc.message, err=True)
-        code = exc.exit_code
     except KeyboardInterrupt:
         code = 130
-    except Exception as exc:  # a bug: say so briefly, never dump a traceback on a user
-        if os.environ.get("SHIPSPEC_DEBUG"):
-            raise
-        click.echo(f"shipspec: internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("shipspec: please report this; set SHIPSPEC_DEBUG=1 for details", err=True)
-        code = 70
+    except Exception as exc:
+        code = _failure(exc)
     sys.stdout.flush()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _failure(exc: Exception) -> int:
+    """Report an error; imported only on failure so `--version` and `--help` stay cheap."""
+    from generator.errors import ShipspecError
+
+    if isinstance(exc, ShipspecError):
+        click.echo(f"shipspec: {exc.message}" if "\n" not in exc.message else exc.message, err=True)
+        return exc.exit_code
+    if os.environ.get("SHIPSPEC_DEBUG"):  # a bug: say so briefly, never dump a traceback on a user
+        raise exc
+    click.echo(f"shipspec: internal error: {type(exc).__name__}: {exc}", err=True)
+    click.echo("shipspec: please report this; set SHIPSPEC_DEBUG=1 for details", err=True)
+    return 70

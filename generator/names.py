@@ -6,6 +6,7 @@ Each check returns None when the value is fine, or the reason it is not.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
@@ -153,6 +154,7 @@ def encrypted(value: str) -> str | None:
     return "looks like plaintext, not a `travis encrypt` output; never commit a secret in clear"
 
 
+@lru_cache(maxsize=4096)  # a monorepo repeats the same few value keys thousands of times
 def is_secret_key(key: str) -> bool:
     """Keys like `dbPassword` or `api_token`; `existingSecret` names a Secret and is fine."""
     folded = re.sub(r"[-_.\s]", "", key).lower()

@@ -8,7 +8,7 @@ version could read them as anything but that string.
 
 from __future__ import annotations
 
-import json
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 import math
 import re
 import shlex
@@ -24,7 +24,9 @@ _YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 def quote(value: str) -> str:
     """A double-quoted YAML scalar that reads back as exactly `value`."""
-    text = json.dumps(value, ensure_ascii=False)
+    text = encode_basestring(value)  # json.dumps' own string encoder, without its per-call set-up
+    if _EXTRA_ESCAPES.search(text) is None:
+        return text
     return _EXTRA_ESCAPES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
