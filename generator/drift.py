@@ -12,7 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator import __version__, fastcheck, header
+from generator import __version__, fastcheck, header, writer
 from generator.errors import InvalidSpec, Problem, ShipspecError
 from generator.paths import display_path
 
@@ -121,8 +121,6 @@ def _first_header(path: Path) -> header.Header | None:
 
 
 def compare_file(path: Path, text: str) -> FileDrift | None:
-    from generator import writer  # tempfile and friends: only when something differs
-
     shown = display_path(path)
     old_bytes = writer.read_existing(path)
     if old_bytes is None:

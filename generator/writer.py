@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -58,6 +56,8 @@ def diff(change: Change, shown: str) -> str:
     old = (change.old or "").splitlines(keepends=True)
     new = change.text.splitlines(keepends=True)
     before = f"a/{shown}" if change.old is not None else "/dev/null"
+    import difflib  # only when something differs
+
     lines = difflib.unified_diff(old, new, fromfile=before, tofile=f"b/{shown}")
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
@@ -125,6 +125,8 @@ def _stage(path: Path, text: str) -> str:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
+    import tempfile  # only when something is written: it pulls in shutil, random, bz2, lzma
+
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
