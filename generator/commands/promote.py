@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 
 from generator import git, names, tagedit
-from generator.commands.release_notes import pull_request_body
+from generator.release_notes import pull_request_body
 from generator.errors import EXIT_OK, OperationFailed, UsageError
 from generator.github import GitHub, repository_of
 from generator.model import Environment
