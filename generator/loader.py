@@ -30,6 +30,7 @@ MAX_TEXT = 8 * MAX_BYTES
 Loc = tuple[str | int, ...]
 Mark = tuple[int, int]
 
+_TEXT_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"}
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -119,8 +120,8 @@ class _Builder:
         self.text += len(node.value)
         if self.text > MAX_TEXT:
             raise _TooBig(f"more than {MAX_TEXT // MAX_BYTES} MiB of text after expanding aliases")
-        if node.tag == "tag:yaml.org,2002:timestamp":
-            return node.value  # a date in `values` stays the text the user wrote
+        if node.tag in _TEXT_TAGS:  # most scalars: no constructor round trip
+            return node.value  # (a date in `values` stays the text the user wrote)
         if node.tag not in _SCALAR_TAGS:
             self._report(node, loc, f"YAML tag {_short(node.tag)} is not supported")
             return None
