@@ -16,6 +16,8 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from generator.errors import UsageError
 
@@ -65,7 +67,33 @@ def body_digest(body: str) -> str:
 
 
 def set_digest(paths: Iterable[str]) -> str:
-    return digest("\n".join(sorted(paths)))
+    """The app's file list, and the templates and code that rendered it.
+
+    Output is a function of the spec's bytes and of this renderer: folding the
+    renderer in means a template changed without a version bump is never proven
+    in sync by the digests alone.
+    """
+    return digest(renderer_fingerprint() + "\n" + "\n".join(sorted(paths)))
+
+
+# What shapes the bytes of generated files besides the spec.
+_RENDERER_MODULES = ("defaults.py", "pipeline.py", "render.py", "yamlout.py")
+
+
+@cache
+def renderer_fingerprint() -> str:
+    from generator.resources import templates_dir
+
+    package = Path(__file__).parent
+    sources = [package / name for name in _RENDERER_MODULES] + sorted(templates_dir().glob("*.j2"))
+    return digest(b"\0".join(_read_normalized(path) for path in sources))
+
+
+def _read_normalized(path: Path) -> bytes:
+    try:
+        return path.read_bytes().replace(b"\r\n", b"\n")  # a Windows checkout renders the same
+    except OSError:  # e.g. a build that ships only bytecode: the templates still count
+        return b""
 
 
 def parse(first_line: str) -> Header | None:

@@ -89,6 +89,15 @@ def test_in_sync_app_is_proven_without_rendering(project: Path, monkeypatch) -> 
     assert fastcheck.prove(spec, None) is None  # any difference: the full comparison decides
 
 
+def test_a_changed_renderer_is_drift_even_without_a_version_bump(project: Path, monkeypatch, capsys) -> None:
+    from generator import header
+
+    monkeypatch.setattr(header, "renderer_fingerprint", lambda: "a template changed")
+    code, output = check(monkeypatch, capsys)
+    assert code == 1 and output.count("  changed  ") == 8
+    assert "differs from what the spec renders: run `shipspec generate`" in output
+
+
 def test_an_edited_line_is_shown_as_a_diff_naming_file_and_line(project: Path, monkeypatch, capsys) -> None:
     makefile = project / "app/Makefile"
     lines = makefile.read_text().splitlines(keepends=True)
