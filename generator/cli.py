@@ -42,7 +42,7 @@ def validate(specs: tuple[str, ...], output_format: str) -> int:
     return command.run(specs, output_format=output_format)
 
 
-@cli.command()
+@cli.command(short_help="Write the generated files of each spec.")
 @SPECS
 @click.option("--dry-run", is_flag=True, help="Print the unified diff of what would change; write nothing.")
 @click.option("--force", is_flag=True, help="Also overwrite files that lack the shipspec header.")
@@ -59,7 +59,7 @@ def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str
     return command.run(specs, dry_run=dry_run, force=force, charts_dir=charts_dir, prune=prune, jobs=jobs)
 
 
-@cli.command()
+@cli.command(short_help="Compare generated files with their specs (exit 1 on drift).")
 @SPECS
 @FORMAT
 @JOBS
@@ -102,7 +102,7 @@ def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_r
     return command.run(env, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo, charts_url=charts_url)
 
 
-@cli.command()
+@cli.command(short_help="Scaffold a new service and its Helm chart.")
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @click.option("--name", help="App name (DNS-1123 label); default: the directory's name.")
 @click.option("--image", help="Docker image repository, without tag, e.g. myorg/myapp.")
