@@ -184,20 +184,22 @@ def prove(
     charts = charts_override if charts_override is not None else spec_path.parent / where.checkout
     if not app_only and not charts.is_dir():
         return None
-    expected = (__version__, header.digest(source), repo_relative(spec_path))
+    shown = repo_relative(spec_path)
+    expected = (__version__, header.renderer_fingerprint(), header.digest(source), shown)
     files: dict[str, tuple[Path, header.Header, str]] = {}
     places = {f"app:{name}": spec_path.parent / name for name in APP_FILES} if app_only else candidates(
         spec_path.parent, charts, where)
     for key, path in places.items():
         read = _read(path)
-        if read is None or not is_ours(read[0], where.name, expected[2]):
+        if read is None or not is_ours(read[0], where.name, shown):
             if key.startswith("app:"):
                 return None
             continue
         files[key] = (path, *read)
     recorded = header.set_digest(files) if not app_only else next(iter(files.values()))[1].set_digest
     for path, found, body in files.values():
-        if (found.version, found.spec_digest, found.spec_path) != expected or found.set_digest != recorded:
+        made_by = (found.version, found.renderer, found.spec_digest, found.spec_path)
+        if made_by != expected or found.set_digest != recorded:
             return None
         if header.body_digest(body) != found.body_digest or not _tag_reads_back(body):
             return None

@@ -69,7 +69,8 @@ def render(loaded: LoadedSpec, tags: Mapping[str, str] | None = None) -> dict[Ou
     rendered = {}
     for output, body in zip(files, bodies):
         line = header.Header(
-            __version__, loaded.repo_path, spec.name, spec_digest, set_digest, header.body_digest(body)
+            __version__, loaded.repo_path, spec.name, spec_digest, set_digest, header.body_digest(body),
+            header.renderer_fingerprint(),
         ).line()
         rendered[output] = f"{line}\n{body}"
     return rendered
