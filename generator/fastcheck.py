@@ -16,7 +16,6 @@ them.
 from __future__ import annotations
 
 import bisect
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -222,8 +221,5 @@ def _tag_reads_back(body: str) -> bool:
     match = header.FREE_TAG.search(body)
     if match is None:
         return True
-    try:
-        tag = json.loads(match.group(2))
-    except ValueError:
-        return False
-    return isinstance(tag, str) and quote(tag) == match.group(2)
+    tag = header.decode_tag(match.group(2))
+    return tag is not None and quote(tag) == match.group(2)

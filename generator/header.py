@@ -29,9 +29,11 @@ _LINE = re.compile(
     r"\[spec:(?P<spec>[0-9a-f]+) set:(?P<set>[0-9a-f]+) body:(?P<body>[0-9a-f]+) gen:(?P<gen>[0-9a-f]+)\]"
 )
 _UNSAFE_PATH = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# A free tag in a values overlay: shipspec's own layout, so a regex is exact and cheap.
-# A pinned tag carries a trailing comment and is therefore never matched.
-FREE_TAG = re.compile(r'^(image:\n  repository: .*\n  tag: )(".*")$', re.MULTILINE)
+# The image tag of a values overlay: shipspec's own layout, so a regex is exact and cheap.
+# A pinned tag carries a trailing comment, so FREE_TAG never matches it; TAG matches both.
+_QUOTED = r'"(?:[^"\\\n]|\\.)*"'
+FREE_TAG = re.compile(rf"^(image:\n  repository: .*\n  tag: )({_QUOTED})$", re.MULTILINE)
+TAG = re.compile(rf"^image:\n  repository: .*\n  tag: ({_QUOTED})(?:  #.*)?$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,15 @@ def digest(data: bytes | str) -> str:
 def body_digest(body: str) -> str:
     """Digest of a file body; a free image tag does not count (the release pipeline owns it)."""
     return digest(FREE_TAG.sub(r'\1""', body, count=1))
+
+
+def decode_tag(quoted: str) -> str | None:
+    """The tag a double-quoted scalar of the overlay holds, or None when it holds no string."""
+    try:
+        tag = json.loads(quoted)
+    except ValueError:
+        return None
+    return tag if isinstance(tag, str) else None
 
 
 def set_digest(paths: Iterable[str]) -> str:

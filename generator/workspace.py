@@ -7,11 +7,10 @@ pipeline's current `image.tag` from each values overlay.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from pathlib import Path
 
+from generator import header
 from generator.errors import UsageError
 from generator.redact import redact
 from generator.render import Output
@@ -19,7 +18,6 @@ from generator.spec import LoadedSpec, display_path
 
 # Our own overlay layout (see templates/values.yaml.j2): reading the first lines
 # with a regex avoids a YAML parse per file. A pinned tag carries a comment.
-_TAG = re.compile(r'^image:\n  repository: .*\n  tag: ("(?:[^"\\\n]|\\.)*")(?:  #.*)?$', re.MULTILINE)
 _HEAD_BYTES = 64 * 1024
 
 
@@ -78,11 +76,5 @@ def read_tag(path: Path) -> str | None:
             head = handle.read(_HEAD_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return None
-    match = _TAG.search(head)
-    if match is None:
-        return None
-    try:
-        tag = json.loads(match.group(1))
-    except ValueError:
-        return None
-    return tag if isinstance(tag, str) else None
+    match = header.TAG.search(head)
+    return header.decode_tag(match.group(1)) if match else None
