@@ -50,7 +50,8 @@ def validate(specs: tuple[str, ...], output_format: str) -> int:
     "--charts-dir", type=click.Path(file_okay=False), default=None,
     help="The charts checkout to write to, instead of charts.checkout of each spec.",
 )
-@click.option("--prune", is_flag=True, help="Remove stale files: this app's generated files that the spec no longer produces.")
+@click.option("--prune/--no-prune", default=True, show_default=True,
+              help="Remove stale files: this app's own generated files that the spec no longer produces.")
 @JOBS
 def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str | None, prune: bool, jobs: int) -> int:
     """Write the pipeline, Makefile, values overlays and Applications of each spec; exit 2 when invalid or refused."""
@@ -87,17 +88,42 @@ def check(specs: tuple[str, ...], output_format: str, jobs: int, charts_dir: str
 @click.option("--app-repo", type=click.Path(file_okay=False), help="The app's git repo, for the order check and the "
               "PR's commit list.  [default: the repo of the spec]")
 @click.option("--charts-url", envvar="SHIPSPEC_CHARTS_URL", metavar="URL",
-              help="Clone and push this URL instead of charts.repo, e.g. an https URL carrying a CI token "
-              "(env SHIPSPEC_CHARTS_URL); it is never printed in clear.")
+              help="Clone and push this URL instead of charts.repo (env SHIPSPEC_CHARTS_URL); a token in it is "
+              "never printed in clear.")
 def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_repo: str | None,
             charts_url: str | None) -> int:
     """Release TAG to environment ENV in the charts repo.
 
-    Commits to charts.branch, or with --pr pushes branch shipspec/<name>/<ENV>
-    and opens or updates its pull request (needs GITHUB_TOKEN). Exit 0 done or
-    nothing to do, 1 failed, 2 bad input.
+    Writes ENV's values overlay and Application as the spec renders them with
+    TAG, then commits to charts.branch, or with --pr pushes branch
+    shipspec/<name>/<ENV> and opens or updates its pull request. With
+    SHIPSPEC_CHARTS_TOKEN (else GITHUB_TOKEN) set, git authenticates over
+    HTTPS with it. Exit 0 done or nothing to do, 1 failed, 2 bad input.
     """
     from generator.commands import promote as command
+
+    return command.run(env, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo, charts_url=charts_url)
+
+
+@cli.command(short_help="Release an older tag that ran in ENV before.")
+@click.argument("env")
+@click.option("--to", "tag", required=True, help="The tag to go back to; it must have run in ENV before.")
+@click.option("--pr", is_flag=True, help="Through a pull request instead of a direct commit.")
+@click.option("--dry-run", is_flag=True, help="Show the commit it would make; push nothing.")
+@click.option("--spec", type=click.Path(dir_okay=False), help="The app's spec.  [default: ./shipspec.yaml]")
+@click.option("--app-repo", type=click.Path(file_okay=False), help="The app's git repo, where the spec of TAG's "
+              "commit is read.  [default: the repo of the spec]")
+@click.option("--charts-url", envvar="SHIPSPEC_CHARTS_URL", metavar="URL",
+              help="Clone and push this URL instead of charts.repo (env SHIPSPEC_CHARTS_URL).")
+def rollback(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_repo: str | None,
+             charts_url: str | None) -> int:
+    """Roll ENV back to TAG: the image and the configuration of the spec at TAG's commit.
+
+    The next ordinary promote moves ENV forward again; a `pin` in the spec keeps
+    it frozen instead. Exit 0 done or nothing to do, 1 failed, 2 bad input (a
+    TAG that never ran in ENV).
+    """
+    from generator.commands import rollback as command
 
     return command.run(env, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo, charts_url=charts_url)
 

@@ -54,11 +54,14 @@ class AppReport:
     problems: tuple[Problem, ...] = ()
     error: str | None = None  # an app-level usage error, e.g. a missing charts checkout
     checked: int = 0  # generated files compared
+    awaiting: tuple[str, ...] = ()  # environments without a tag yet: no Application until their first release
+    charts_checked: bool = True  # False: no charts checkout, only the app's own files were compared
     stale_paths: tuple[Path, ...] = field(default=(), compare=False)
 
 
-def in_sync(spec_path: Path, name: str, files: int) -> AppReport:
-    return AppReport(display_path(spec_path), name, AppStatus.IN_SYNC, checked=files)
+def in_sync(spec_path: Path, proof: fastcheck.Proof) -> AppReport:
+    return AppReport(display_path(spec_path), proof.name, AppStatus.IN_SYNC, checked=len(proof.files),
+                     awaiting=proof.awaiting)
 
 
 def compare_app(spec_path: Path, charts_override: Path | None, *, app_only: bool = False) -> AppReport:
@@ -67,7 +70,7 @@ def compare_app(spec_path: Path, charts_override: Path | None, *, app_only: bool
     `app_only`: only the files next to the spec; no charts checkout is needed.
     """
     from generator import workspace
-    from generator.render import render
+    from generator.render import awaiting_release, render
     from generator.spec import load
 
     shown = display_path(spec_path)
@@ -78,7 +81,8 @@ def compare_app(spec_path: Path, charts_override: Path | None, *, app_only: bool
         return AppReport(shown, None, AppStatus.INVALID, problems=tuple(exc.problems))
     except ShipspecError as exc:
         return AppReport(shown, None, AppStatus.INVALID, error=exc.message)
-    rendered = render(loaded, workspace.current_tags(loaded, charts) if charts is not None else {})
+    tags = workspace.current_tags(loaded, charts) if charts is not None else {}
+    rendered = render(loaded, tags)
     files: list[FileDrift] = []
     for output, text in rendered.items():
         if charts is not None or output.root == "app":
@@ -91,10 +95,12 @@ def compare_app(spec_path: Path, charts_override: Path | None, *, app_only: bool
     files += [FileDrift(display_path(path), FileStatus.STALE, _STALE_CAUSE) for path in stale]
     checked = len(rendered) if charts is not None else sum(1 for output in rendered if output.root == "app")
     status = AppStatus.DRIFTED if files else AppStatus.IN_SYNC
-    return AppReport(shown, loaded.spec.name, status, tuple(files), checked=checked, stale_paths=tuple(stale))
+    awaiting = tuple(awaiting_release(loaded.spec, tags)) if charts is not None else ()
+    return AppReport(shown, loaded.spec.name, status, tuple(files), checked=checked, awaiting=awaiting,
+                     charts_checked=app_only or charts is not None, stale_paths=tuple(stale))
 
 
-_STALE_CAUSE = "generated for this app, but the spec no longer produces it: run `shipspec generate --prune`"
+_STALE_CAUSE = "generated for this app, but the spec no longer produces it: run `shipspec generate` (it removes it)"
 
 
 def layout_of(loaded: LoadedSpec) -> fastcheck.Layout:
@@ -167,6 +173,5 @@ def check_app(
     """One app's report: proven in sync from its headers when possible, else the full comparison."""
     proof = fastcheck.prove(spec_path, charts_override, app_only=app_only) if fast else None
     if proof is not None:
-        name, files = proof
-        return in_sync(spec_path, name, len(files))
+        return in_sync(spec_path, proof)
     return compare_app(spec_path, charts_override, app_only=app_only)

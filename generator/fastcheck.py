@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from generator import __version__, defaults, header
 from generator.paths import repo_relative
@@ -165,10 +166,16 @@ def is_ours(found: header.Header | None, name: str, spec_path: str) -> bool:
     return found is not None and found.app == name and found.spec_path == spec_path
 
 
-def prove(
-    spec_path: Path, charts_override: Path | None, *, app_only: bool = False
-) -> tuple[str, list[Path]] | None:
-    """(app name, its files) when every generated file is provably current; None on any doubt.
+class Proof(NamedTuple):
+    """An app proven in sync: its name, its files, and the environments awaiting a first release."""
+
+    name: str
+    files: list[Path]
+    awaiting: tuple[str, ...] = ()
+
+
+def prove(spec_path: Path, charts_override: Path | None, *, app_only: bool = False) -> Proof | None:
+    """The app's proof when every generated file is provably current; None on any doubt.
 
     `app_only`: only the files next to the spec; their common file-list digest
     is then taken as recorded (both files came from these very spec bytes).
@@ -195,14 +202,30 @@ def prove(
                 return None
             continue
         files[key] = (path, *read)
-    recorded = header.set_digest(files) if not app_only else next(iter(files.values()))[1].set_digest
+    awaited = _awaited_applications(files)
+    if awaited is None:
+        return None
+    recorded = header.set_digest([*files, *awaited]) if not app_only else next(iter(files.values()))[1].set_digest
     for path, found, body in files.values():
         made_by = (found.version, found.renderer, found.spec_digest, found.spec_path)
         if made_by != expected or found.set_digest != recorded:
             return None
         if header.body_digest(body) != found.body_digest or not _tag_reads_back(body):
             return None
-    return where.name, [path for path, _, _ in files.values()]
+    prefix = f"charts:{where.manifests}/{where.name}-"
+    awaiting = tuple(sorted(key[len(prefix):-len(".yaml")] for key in awaited if key.startswith(prefix)))
+    return Proof(where.name, [path for path, _, _ in files.values()], awaiting)
+
+
+def _awaited_applications(files: dict[str, tuple[Path, header.Header, str]]) -> list[str] | None:
+    """The Applications that overlays awaiting a first release name (the spec can generate them,
+    they are not written yet); None when one exists anyway, which only the full path can judge."""
+    awaited = []
+    for key, (_path, _found, body) in files.items():
+        match = header.AWAITING.match(body) if key.startswith("charts:") else None
+        if match:
+            awaited.append(f"charts:{match[1]}")
+    return None if any(key in files for key in awaited) else awaited
 
 
 def _read(path: Path) -> tuple[header.Header, str] | None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import OperationFailed
-from generator.redact import redact
+from generator.redact import redact, register
 
 TIMEOUT_SECONDS = 300
 _HINTS = (
@@ -60,22 +61,59 @@ def _last_lines(text: str, count: int = 4) -> str:
     return " / ".join(lines[-count:])
 
 
-def environment() -> dict[str, str]:
+TOKEN_VARIABLES = ("SHIPSPEC_CHARTS_TOKEN", "GITHUB_TOKEN")  # the first one set is the charts repo's token
+TOKEN_USER = "x-access-token"
+_PASSWORD_VARIABLE = "SHIPSPEC_GIT_PASSWORD"
+# git runs this helper itself; it reads the token from the environment of that one git process,
+# so the token is in no URL, no argument, no config file and no file of the clone.
+_HELPER = f'!f() {{ test "$1" = get && printf "username={TOKEN_USER}\\npassword=%s\\n" "${_PASSWORD_VARIABLE}"; }}; f'
+
+
+def charts_token() -> str | None:
+    """The token CI hands promote for the charts repo: SHIPSPEC_CHARTS_TOKEN, else GITHUB_TOKEN."""
+    for name in TOKEN_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if value:
+            register(value)
+            return value
+    return None
+
+
+def https_url(url: str) -> str:
+    """The HTTPS form of a git URL, for a token: scp-like and ssh:// URLs become https://<host>/<path>."""
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme in ("ssh", "git+ssh", "ssh+git"):
+        return f"https://{parsed.hostname}{parsed.path}"
+    if "://" not in url and ":" in url:  # scp-like: [user@]host:path
+        host, _, path = url.partition(":")
+        return f"https://{host.rpartition('@')[2]}/{path.lstrip('/')}"
+    return url
+
+
+def environment(token: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANGUAGE="C")
+    if token:
+        count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+        # An empty helper first resets the helpers of the user's config: only the token answers.
+        for index, value in enumerate(("", _HELPER), start=count):
+            env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = "credential.helper", value
+        env["GIT_CONFIG_COUNT"] = str(count + 2)
+        env[_PASSWORD_VARIABLE] = token
     return env
 
 
 class Repo:
     """A working tree shipspec drives with git subcommands."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, token: str | None = None) -> None:
         self.path = path
+        self.token = token  # handed to git through its credential helper, never stored
 
     def run(self, *args: str, action: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         try:
             done = subprocess.run(
-                ["git", *args], cwd=self.path, env=environment(), capture_output=True, text=True,
+                ["git", *args], cwd=self.path, env=environment(self.token), capture_output=True, text=True,
                 timeout=TIMEOUT_SECONDS, stdin=subprocess.DEVNULL,
             )
         except subprocess.TimeoutExpired:
@@ -150,13 +188,15 @@ class Repo:
         raise GitError("push", text)
 
 
-def clone(url: str, destination: Path, branch: str) -> Repo:
-    """Shallow-clone one branch of `url` into `destination`."""
-    Repo(destination.parent).run(
-        "clone", "--quiet", "--depth=1", "--single-branch", "--no-tags", f"--branch={branch}",
+def clone(url: str, destination: Path, branch: str, *, token: str | None = None, depth: int | None = 1) -> Repo:
+    """Clone one branch of `url` into `destination` (shallow unless `depth` is None); `token`
+    authenticates over HTTP(S)."""
+    shallow = [f"--depth={depth}"] if depth else []
+    Repo(destination.parent, token).run(
+        "clone", "--quiet", *shallow, "--single-branch", "--no-tags", f"--branch={branch}",
         "--", url, str(destination), action=f"clone of branch {branch}",
     )
-    return Repo(destination)
+    return Repo(destination, token)
 
 
 def toplevel(directory: Path) -> Repo | None:

@@ -34,6 +34,8 @@ _UNSAFE_PATH = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _QUOTED = r'"(?:[^"\\\n]|\\.)*"'
 FREE_TAG = re.compile(rf"^(image:\n  repository: .*\n  tag: )({_QUOTED})$", re.MULTILINE)
 TAG = re.compile(rf"^image:\n  repository: .*\n  tag: ({_QUOTED})(?:  #.*)?$", re.MULTILINE)
+# An overlay before its environment's first release names the Application that release will write.
+AWAITING = re.compile(r"\A# Not released yet: the first release sets the tag and writes\n# (\S+)\n")
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,13 @@ def parse(first_line: str) -> Header | None:
     return Header(
         match["version"], match["spec_path"], match["app"], match["spec"], match["set"], match["body"], match["gen"]
     )
+
+
+def edited_by_hand(text: str) -> bool:
+    """Whether a file is not exactly as some shipspec generated it: no header, or a body its digest disowns."""
+    first, body = split(text)
+    found = parse(first)
+    return found is None or body_digest(body) != found.body_digest
 
 
 def is_generated(first_line: str) -> bool:

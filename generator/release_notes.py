@@ -7,11 +7,16 @@ from generator import git
 MAX_COMMITS = 50
 
 
-def pull_request_body(app: str, env: str, tag: str, current: str | None, app_repo: git.Repo | None) -> str:
+def pull_request_body(app: str, env: str, tag: str, current: str | None, app_repo: git.Repo | None,
+                      *, rollback: bool = False) -> str:
     """Markdown for the pull request releasing `tag` of `app` to `env` (which runs `current`)."""
     since = f" (it runs `{current}` now)" if current else ""
-    lines = [f"Releases `{tag}` of {app} to {env}{since}.", ""]
-    lines += _commits(tag, current, app_repo)
+    if rollback:
+        lines = [f"Rolls {env} of {app} back to `{tag}`{since}, with the configuration of that commit.", ""]
+        lines += _commits(current, tag, app_repo) if current else []
+    else:
+        lines = [f"Releases `{tag}` of {app} to {env}{since}.", ""]
+        lines += _commits(tag, current, app_repo)
     lines += ["", "Opened by `shipspec promote`: a newer release to this environment updates this pull request."]
     return "\n".join(lines) + "\n"
 

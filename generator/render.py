@@ -50,30 +50,54 @@ def _block(value: Any, indent: int) -> str:
 
 
 def outputs(spec: Spec) -> list[Output]:
-    """Every file the spec generates, in render order."""
-    chart, manifests = spec.charts.path, spec.argocd.manifests
+    """Every file the spec can generate, in render order (an Application only once its environment has a tag)."""
     files = [Output("app", ".travis.yml"), Output("app", "Makefile")]
-    files += [Output("charts", f"{chart}/{env.values_file}") for env in spec.environments]
-    files += [Output("charts", f"{manifests}/{spec.name}-{env.name}.yaml") for env in spec.environments]
+    files += [values_output(spec, env) for env in spec.environments]
+    files += [application_output(spec, env) for env in spec.environments]
     return files
 
 
+def values_output(spec: Spec, env: Environment) -> Output:
+    return Output("charts", f"{spec.charts.path}/{env.values_file}")
+
+
+def application_output(spec: Spec, env: Environment) -> Output:
+    return Output("charts", f"{spec.argocd.manifests}/{spec.name}-{env.name}.yaml")
+
+
+def release_tag(env: Environment, tags: Mapping[str, str]) -> str | None:
+    """The tag an environment runs: its pin, else the released tag; None before its first release."""
+    return env.pin if env.pin is not None else (tags.get(env.name) or None)
+
+
 def render(loaded: LoadedSpec, tags: Mapping[str, str] | None = None) -> dict[Output, str]:
-    """Render every file of one spec; `tags` maps an environment to the tag its values file holds now."""
+    """Render every file of one spec; `tags` maps an environment to the tag its values file holds now.
+
+    An environment without a tag (never released, not pinned) gets an overlay without one and no
+    Application: nothing valid could be deployed before its first release writes both.
+    """
     spec, tags = loaded.spec, tags or {}
     files = outputs(spec)
     bodies = [_travis(spec), _makefile(spec)]
-    bodies += [_values(spec, env, tags.get(env.name, "")) for env in spec.environments]
-    bodies += [_application(spec, env) for env in spec.environments]
+    bodies += [_values(spec, env, release_tag(env, tags)) for env in spec.environments]
+    bodies += [_application(spec, env) if release_tag(env, tags) else None for env in spec.environments]
+    # The file list in every header is what the spec can generate, so a release never changes app files.
     spec_digest, set_digest = header.digest(loaded.source), header.set_digest(map(str, files))
     rendered = {}
     for output, body in zip(files, bodies):
+        if body is None:
+            continue
         line = header.Header(
             __version__, loaded.repo_path, spec.name, spec_digest, set_digest, header.body_digest(body),
             header.renderer_fingerprint(),
         ).line()
         rendered[output] = f"{line}\n{body}"
     return rendered
+
+
+def awaiting_release(spec: Spec, tags: Mapping[str, str]) -> list[str]:
+    """Environments that have no tag yet, by name (the digest fast path sees them in that order)."""
+    return sorted(env.name for env in spec.environments if release_tag(env, tags) is None)
 
 
 def _template(name: str, **context: Any) -> str:
@@ -93,19 +117,22 @@ def registry_host(repository: str) -> str | None:
 
 def _makefile(spec: Spec) -> str:
     envs = [env.name for env in spec.environments]
+    # Production is released through a pull request, unless it is the app's only environment.
+    commit_envs = envs[:-1] or envs
     return _template(
-        "Makefile.j2", spec=spec, commit_envs=envs[:-1], pr_envs=envs[1:], trivy_image=TRIVY_IMAGE,
+        "Makefile.j2", spec=spec, commit_envs=commit_envs, pr_envs=envs[1:], trivy_image=TRIVY_IMAGE,
         registry=registry_host(spec.image.repository),
     )
 
 
-def _values(spec: Spec, env: Environment, current_tag: str) -> str:
+def _values(spec: Spec, env: Environment, tag: str | None) -> str:
     values = dict(env.values)
     image_extra = values.pop("image", None)
     extra = {k: v for k, v in image_extra.items() if k not in {"repository", "tag"}} if isinstance(
         image_extra, dict) else {}
     return _template(
-        "values.yaml.j2", spec=spec, env=env, tag=env.pin if env.pin is not None else current_tag,
+        "values.yaml.j2", spec=spec, env=env, tag=tag,
+        awaiting=application_output(spec, env).path if tag is None else None,
         image_extra=extra, values=values,
     )
 

@@ -120,6 +120,14 @@ def service_files(spec: Spec) -> dict[str, str]:
     return {path: env.get_template(f"init/{name}").render(spec=spec) for path, name in _SERVICE_TEMPLATES.items()}
 
 
+def root_application(spec: Spec) -> tuple[str, str]:
+    """(path in the charts checkout, text) of the charts repo's root "app of apps" Application."""
+    slug = _SLUG_JUNK.sub("-", spec.argocd.manifests.lower()).strip("-")
+    name = "apps" if spec.argocd.manifests == "argocd" else f"apps-{slug}"[:63].rstrip("-")
+    path = f"bootstrap/{name}.yaml"
+    return path, environment().get_template("init/root-app.yaml.j2").render(spec=spec, name=name, path=path)
+
+
 def chart_files(spec: Spec) -> dict[str, str]:
     """The chart skeleton, relative to the charts checkout (under `charts.path`)."""
     root = templates_dir() / "chart"

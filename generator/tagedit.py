@@ -1,47 +1,16 @@
-"""Read and replace the `image.tag` scalar of a values file in place.
+"""Read the image tag a values overlay in the charts repo releases.
 
-A release changes one scalar; everything else in the file (comments, key
-order, indentation, quoting) is the charts repo's business. The YAML node
-marks give the exact character span of that scalar, so only those characters
-change and the file stays byte-for-byte identical elsewhere.
+The file may have been edited by hand or written by another shipspec
+version, so it is parsed as YAML rather than matched as our own layout.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import yaml
 
 from generator.errors import OperationFailed
-from generator.yamlout import quote
 
 MAX_CHARS = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class TagSpan:
-    """Where `image.tag` sits in the text, and its current value."""
-
-    start: int
-    end: int
-    value: str
-
-
-def find_tag(text: str, where: str) -> TagSpan | None:
-    """The editable `image.tag` scalar, or None when there is none that can be edited safely."""
-    root = _compose(text, where)
-    image = _value(root, "image")
-    pair = _pair(image, "tag")
-    if pair is None:
-        return None
-    key, node = pair
-    if not isinstance(node, yaml.ScalarNode) or node.style in ("|", ">"):
-        return None
-    start, end = node.start_mark.index, node.end_mark.index
-    # An alias points at another node's marks; an anchor or explicit tag sits inside the span.
-    if start < key.end_mark.index or text[start] in "&!*":
-        return None
-    return TagSpan(start, end, node.value)
 
 
 def current_tag(text: str | None, where: str) -> str | None:
@@ -50,22 +19,6 @@ def current_tag(text: str | None, where: str) -> str | None:
         return None
     tag = _value(_value(_compose(text, where), "image"), "tag")
     return (tag.value or None) if isinstance(tag, yaml.ScalarNode) else None
-
-
-def replace_tag(text: str, tag: str, where: str, *, drop_comment: str | None = None) -> str | None:
-    """`text` with only the image.tag scalar replaced, or None when it has no editable one.
-
-    `drop_comment`: a comment that, when it follows the scalar on its line, goes with the old value.
-    """
-    span = find_tag(text, where)
-    if span is None:
-        return None
-    end = span.end
-    line_end = text.find("\n", end)
-    tail = text[end : line_end if line_end >= 0 else len(text)].rstrip("\r")
-    if drop_comment and tail.startswith(drop_comment):
-        end += len(tail)
-    return text[: span.start] + quote(tag) + text[end:]
 
 
 def _compose(text: str, where: str) -> yaml.Node | None:

@@ -21,16 +21,21 @@ from generator.spec import LoadedSpec, display_path
 _HEAD_BYTES = 64 * 1024
 
 
-def charts_root(loaded: LoadedSpec, override: Path | None = None) -> Path:
-    """The charts checkout: `--charts-dir`, else `charts.checkout` relative to the spec."""
-    root = override if override is not None else loaded.directory / loaded.spec.charts.checkout
-    if not root.is_dir():
-        origin = "--charts-dir" if override is not None else f"charts.checkout in {display_path(loaded.path)}"
+def charts_root(loaded: LoadedSpec, override: Path | None = None) -> Path | None:
+    """The charts checkout: `--charts-dir` (which must exist), else `charts.checkout` relative to the spec.
+
+    The checkout is optional: releases write the chart-side files, so without one `generate` and
+    `check` work on the app's own files (None).
+    """
+    if override is None:
+        root = loaded.directory / loaded.spec.charts.checkout
+        return root if root.is_dir() else None
+    if not override.is_dir():
         raise UsageError(
-            f"charts checkout {display_path(root)} ({origin}) is not a directory; clone the charts repo there "
-            f"(git clone {redact(loaded.spec.charts.repo)} {display_path(root)}) or pass --charts-dir"
+            f"charts checkout {display_path(override)} (--charts-dir) is not a directory; clone the charts repo there "
+            f"(git clone {redact(loaded.spec.charts.repo)} {display_path(override)}) or leave out --charts-dir"
         )
-    return root
+    return override
 
 
 def disk_path(output: Output, app_root: Path, charts: Path) -> Path:

@@ -9,6 +9,7 @@ try:
 except ImportError:  # tests/ is on sys.path rather than imported as a package
     from tools import REPO_ROOT  # type: ignore[no-redef]
 
+from generator.header import AWAITING
 from generator.render import Output, render
 from generator.spec import LoadedSpec, load
 
@@ -38,3 +39,29 @@ def write_tree(rendered: dict[Output, str], root: Path) -> tuple[Path, Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return app, charts
+
+
+def seed_released(charts: Path, app: str = "myapp") -> None:
+    """Give `charts` the sample's values overlays, whose tags say every environment was released.
+
+    `generate` keeps the tag an overlay holds, so the next generate writes each Application
+    as it stands after a first release.
+    """
+    source = SAMPLES_DIR / "charts" / "charts" / app
+    target = charts / "charts" / app
+    target.mkdir(parents=True, exist_ok=True)
+    for overlay in sorted(source.glob("values.*.yaml")):
+        (target / overlay.name).write_bytes(overlay.read_bytes())
+
+
+def release_overlays(folder: Path, tag: str = "0a1b2c3") -> None:
+    """Set `tag` in every overlay of `folder` that awaits its first release, as a release would;
+    the next `generate` then writes their Applications."""
+    for overlay in sorted(folder.glob("values.*.yaml")):
+        text = overlay.read_text(encoding="utf-8")
+        head, _, body = text.partition("\n")
+        match = AWAITING.match(body)
+        if match:
+            body = body[match.end():]
+            repository = body.index("\n", body.index("  repository: ")) + 1
+            overlay.write_text(f'{head}\n{body[:repository]}  tag: "{tag}"\n{body[repository:]}', encoding="utf-8")

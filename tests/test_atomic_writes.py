@@ -22,7 +22,7 @@ import pytest
 from conftest import REPO_ROOT
 from generator import writer
 from generator.cli import main
-from samples import SAMPLES_DIR
+from samples import SAMPLES_DIR, seed_released
 
 
 def shipspec(*args: str) -> int:
@@ -39,7 +39,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """tmp/app (myapp sample, generated once) and tmp/charts; then the spec changes every file."""
     (tmp_path / "app").mkdir()
-    (tmp_path / "charts").mkdir()
+    seed_released(tmp_path / "charts")
     shutil.copy(SAMPLES_DIR / "myapp" / "shipspec.yaml", tmp_path / "app")
     monkeypatch.chdir(tmp_path / "app")
     assert shipspec("generate") == 0

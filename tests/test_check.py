@@ -17,7 +17,7 @@ import pytest
 from generator import drift, fastcheck, parallel
 from generator.cli import main
 from generator.commands import check as check_command
-from samples import SAMPLES_DIR
+from samples import SAMPLES_DIR, release_overlays, seed_released
 from conftest import run_shipspec
 
 SHOP = """\
@@ -62,7 +62,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capt
     """tmp/app/shipspec.yaml (the myapp sample), generated into tmp/app and tmp/charts; cwd is tmp/app."""
     app = tmp_path / "app"
     app.mkdir()
-    (tmp_path / "charts").mkdir()
+    seed_released(tmp_path / "charts")
     shutil.copy(SAMPLES_DIR / "myapp" / "shipspec.yaml", app)
     monkeypatch.chdir(app)
     assert shipspec("generate") == 0
@@ -131,11 +131,13 @@ def test_removing_an_environment_leaves_stale_files(tmp_path: Path, monkeypatch,
     spec.write_text(SHOP)
     monkeypatch.chdir(tmp_path / "app")
     assert shipspec("generate") == 0
+    release_overlays(tmp_path / "charts/charts/shop")
+    assert shipspec("generate") == 0
     spec.write_text(SHOP.replace("  - name: test\n", "").replace(", propose: [test]", ""))
     code, output = check(monkeypatch, capsys)
     assert code == 1
     assert "  stale    ../charts/charts/shop/values.test.yaml: generated for this app, but the spec no longer " \
-           "produces it: run `shipspec generate --prune`\n" in output
+           "produces it: run `shipspec generate` (it removes it)\n" in output
     assert "  stale    ../charts/argocd/shop-test.yaml:" in output
     assert "  changed  Makefile: the spec changed since it was generated: run `shipspec generate`\n" in output
 
@@ -148,19 +150,21 @@ def test_generate_lists_stale_files_and_prune_removes_only_this_apps(tmp_path: P
     spec.write_text(SHOP)
     monkeypatch.chdir(tmp_path / "app")
     assert shipspec("generate") == 0
+    release_overlays(charts / "charts/shop")
+    assert shipspec("generate") == 0
     mine = charts / "argocd/shop-handmade.yaml"
     mine.write_text("kind: Application\n")  # no header: never ours to remove
     other = charts / "argocd/shop-other.yaml"
     other.write_text((charts / "argocd/shop-dev.yaml").read_text().replace("for app shop;", "for app shopx;"))
     spec.write_text(SHOP.replace("  - name: test\n", "").replace(", propose: [test]", ""))
     capsys.readouterr()
-    assert shipspec("generate") == 0
+    assert shipspec("generate", "--no-prune") == 0
     output = capsys.readouterr().out
     assert "stale     ../charts/argocd/shop-test.yaml (the spec no longer produces it)\n" in output
-    assert output.endswith("6 files: 0 created, 6 updated, 0 unchanged; 2 stale (`shipspec generate --prune` "
-                           "removes them)\n")
+    assert output.endswith("6 files: 0 created, 6 updated, 0 unchanged; 2 stale (kept by --no-prune)\n")
     assert (charts / "argocd/shop-test.yaml").exists()
-    assert shipspec("generate", "--prune") == 0
+    assert check(monkeypatch, capsys)[0] == 1
+    assert shipspec("generate") == 0  # prunes by default: generate, then check, is green
     output = capsys.readouterr().out
     assert "removed   ../charts/charts/shop/values.test.yaml\n" in output
     assert not (charts / "argocd/shop-test.yaml").exists() and not (charts / "charts/shop/values.test.yaml").exists()
@@ -169,14 +173,14 @@ def test_generate_lists_stale_files_and_prune_removes_only_this_apps(tmp_path: P
 
 
 def test_a_release_tag_is_not_drift(project: Path, monkeypatch, capsys) -> None:
-    edit(project / "charts/charts/myapp/values.dev.yaml", 'tag: ""', 'tag: "0a1b2c3"')
+    edit(project / "charts/charts/myapp/values.dev.yaml", 'tag: "4f2c1a9"', 'tag: "0a1b2c3"')
     code, output = check(monkeypatch, capsys)
     assert (code, output) == (0, "1 app checked: 1 in sync, 0 drifted, 0 invalid\n")
 
 
 def test_an_unreadable_release_tag_is_drift_on_both_paths(project: Path, monkeypatch, capsys) -> None:
     # Not a string the renderer can read back: both paths must see it as drift.
-    edit(project / "charts/charts/myapp/values.dev.yaml", 'tag: ""', 'tag: "\\q"')
+    edit(project / "charts/charts/myapp/values.dev.yaml", 'tag: "4f2c1a9"', 'tag: "\\q"')
     assert check(monkeypatch, capsys)[0] == 1
 
 
@@ -216,11 +220,13 @@ def test_a_file_without_the_header_is_explained(project: Path, monkeypatch, caps
     assert "  changed  Makefile: it has no shipspec header" in output
 
 
-def test_missing_charts_checkout_is_reported_and_exits_2(project: Path, monkeypatch, capsys) -> None:
+def test_without_a_charts_checkout_only_the_app_files_are_checked(project: Path, monkeypatch, capsys) -> None:
     shutil.rmtree(project / "charts")
-    code, output = check(monkeypatch, capsys)
+    assert check(monkeypatch, capsys) == (0, "1 app checked: 1 in sync, 0 drifted, 0 invalid; chart-side files "
+                                             "not checked for 1 app (no charts checkout: releases write them)\n")
+    code, output = check(monkeypatch, capsys, "--charts-dir", "../charts")
     assert code == 2
-    assert "charts checkout ../charts (charts.checkout in shipspec.yaml) is not a directory" in output
+    assert "charts checkout ../charts (--charts-dir) is not a directory" in output
     assert check(monkeypatch, capsys, "--skip-charts") == (0, "1 app checked: 1 in sync, 0 drifted, 0 invalid\n")
     edit(project / "app/Makefile", "docker-build:", "docker-build: # mine")
     assert check(monkeypatch, capsys, "--skip-charts")[0] == 1
@@ -256,7 +262,7 @@ def test_json_report(tmp_path: Path, monkeypatch, capsys) -> None:
     assert report["summary"] == {"apps": 2, "in_sync": 1, "drifted": 1, "invalid": 0}
     api, worker = report["apps"]
     assert worker == {"spec": "monorepo/worker/shipspec.yaml", "app": "worker", "status": "in_sync", "files": [],
-                      "problems": [], "error": None}
+                      "problems": [], "error": None, "awaiting_release": ["prod", "stag"], "charts_checked": True}
     assert api["status"] == "drifted" and api["app"] == "api"
     [changed] = api["files"]
     assert changed["path"] == "monorepo/api/Makefile" and changed["status"] == "changed"

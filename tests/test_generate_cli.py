@@ -10,7 +10,7 @@ import pytest
 from generator import workspace
 from generator.cli import main
 from generator.render import render
-from samples import SAMPLES, SAMPLES_DIR, load_sample
+from samples import SAMPLES, SAMPLES_DIR, load_sample, release_overlays
 
 
 def shipspec(*args: str) -> int:
@@ -37,7 +37,11 @@ def snapshot_tree(root: Path) -> dict[str, tuple[bytes, int]]:
 
 def test_generate_writes_every_file_then_nothing_on_a_second_run(project: Path, capsys) -> None:
     assert shipspec("generate") == 0
-    assert "8 files: 8 created, 0 updated, 0 unchanged" in capsys.readouterr().out
+    assert "5 files: 5 created, 0 updated, 0 unchanged" in capsys.readouterr().out
+    assert not (project / "charts/argocd").exists()  # nothing released yet: no Application
+    release_overlays(project / "charts/charts/myapp")
+    assert shipspec("generate") == 0
+    assert "8 files: 3 created, 3 updated, 2 unchanged" in capsys.readouterr().out
     assert (project / "charts/argocd/myapp-prod.yaml").is_file()
     before = snapshot_tree(project)
     assert shipspec("generate") == 0
@@ -46,10 +50,19 @@ def test_generate_writes_every_file_then_nothing_on_a_second_run(project: Path, 
     assert not [p for p in project.rglob("*.tmp")]
 
 
+def test_a_new_overlay_has_no_tag_and_its_environment_no_application(project: Path) -> None:
+    assert shipspec("generate") == 0
+    for env in ("dev", "stag", "prod"):
+        overlay = (project / f"charts/charts/myapp/values.{env}.yaml").read_text()
+        assert "tag:" not in overlay and f"# argocd/myapp-{env}.yaml\n" in overlay
+    assert not (project / "charts/argocd").exists()
+
+
 def test_release_tag_is_kept_and_a_pin_overrides_it(project: Path) -> None:
     assert shipspec("generate") == 0
-    dev = project / "charts/charts/myapp/values.dev.yaml"
-    dev.write_text(dev.read_text().replace('tag: ""', 'tag: "0123456"'))
+    dev = project / "charts/charts/myapp"
+    release_overlays(dev, "0123456")
+    dev = dev / "values.dev.yaml"
     spec = project / "app/shipspec.yaml"
     spec.write_text(spec.read_text().replace("replicaCount: 1", "replicaCount: 2"))
     assert shipspec("generate") == 0
@@ -63,7 +76,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(project: Path, capsys) -> No
     assert shipspec("generate", "--dry-run") == 0
     captured = capsys.readouterr()
     assert "+++ b/Makefile" in captured.out and "--- /dev/null" in captured.out
-    assert "8 would be created" in captured.err
+    assert "5 would be created" in captured.err
     assert snapshot_tree(project).keys() == {"app/shipspec.yaml"}
 
 
@@ -87,11 +100,14 @@ def test_one_invalid_spec_stops_the_whole_run(project: Path, capsys) -> None:
     assert snapshot_tree(project).keys() == {"app/shipspec.yaml", "app/other/shipspec.yaml"}
 
 
-def test_missing_charts_checkout_says_how_to_fix_it(project: Path, capsys) -> None:
+def test_without_a_charts_checkout_only_the_app_files_are_written(project: Path, capsys) -> None:
     (project / "charts").rmdir()
-    assert shipspec("generate") == 2
+    assert shipspec("generate") == 0
+    assert capsys.readouterr().out.endswith("2 files: 2 created, 0 updated, 0 unchanged\n")
+    assert snapshot_tree(project).keys() == {"app/shipspec.yaml", "app/.travis.yml", "app/Makefile"}
+    assert shipspec("generate", "--charts-dir", "../nowhere") == 2
     err = capsys.readouterr().err
-    assert "charts checkout ../charts" in err and "git clone git@github.com:myorg/charts.git ../charts" in err
+    assert "charts checkout ../nowhere (--charts-dir)" in err and "git clone git@github.com:myorg/charts.git" in err
     elsewhere = project / "elsewhere"
     elsewhere.mkdir()
     assert shipspec("generate", "--charts-dir", str(elsewhere)) == 0
@@ -104,17 +120,19 @@ def test_a_monorepo_directory_generates_every_app(tmp_path: Path, monkeypatch: p
         generated.unlink()
     monkeypatch.chdir(tmp_path)
     assert shipspec("generate", "monorepo") == 0
-    # Outside a git repo the header names the spec by its bare name: the Applications are rewritten.
-    assert "16 files: 10 created, 6 updated, 0 unchanged" in capsys.readouterr().out
+    # Without their overlays' tags the environments await a first release: no Application is written.
+    # The committed ones name the spec by its path in this repository, so they are not this spec's to remove.
+    assert capsys.readouterr().out.endswith("10 files: 10 created, 0 updated, 0 unchanged\n")
     assert (tmp_path / "monorepo/worker/Makefile").is_file()
     assert shipspec("generate", "monorepo/api", "monorepo/worker/shipspec.yaml") == 0
-    assert "16 files: 0 created, 0 updated, 16 unchanged" in capsys.readouterr().out
+    assert "10 files: 0 created, 0 updated, 10 unchanged" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_committed_sample_output_is_current(name: str) -> None:
     loaded = load_sample(name)
     charts = workspace.charts_root(loaded)
+    assert charts is not None
     for output, text in render(loaded, workspace.current_tags(loaded, charts)).items():
         path = workspace.disk_path(output, loaded.directory, charts)
         assert path.read_text(encoding="utf-8") == text, f"{path}: run `shipspec generate sample-projects`"

@@ -144,10 +144,10 @@ def assert_travis(travis: dict[str, Any], data: dict[str, Any]) -> None:
 @given(specs())
 def test_hostile_text_keeps_every_file_structure(data: dict[str, Any]) -> None:
     require_tool("make")
-    rendered = render(load(data))
+    rendered = render(load(data), {env["name"]: "0123456" for env in data["environments"]})
     for env in data["environments"]:
         values = yaml.safe_load(rendered[Output("charts", f"charts/app/values.{env['name']}.yaml")])
-        assert values == {"image": {"repository": IMAGE, "tag": ""}, **env.get("values", {})}
+        assert values == {"image": {"repository": IMAGE, "tag": "0123456"}, **env.get("values", {})}
         application = yaml.safe_load(rendered[Output("charts", f"argocd/app-{env['name']}.yaml")])
         assert application == expected_application(data, env)
     assert_travis(yaml.safe_load(rendered[Output("app", ".travis.yml")]), data)

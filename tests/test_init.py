@@ -64,8 +64,8 @@ def test_init_writes_the_service_repo_the_chart_and_the_generated_files(scaffold
     assert set(tree(scaffolded / "app")) == APP_FILES
     chart = {f"charts/{spec.name}/{path}" for path in CHART_FILES}
     overlays = {f"charts/{spec.name}/{env.values_file}" for env in spec.environments}
-    applications = {f"argocd/{spec.name}-{env.name}.yaml" for env in spec.environments}
-    assert set(tree(scaffolded / "charts")) == chart | overlays | applications
+    # No Application until an environment's first release writes it; the root app syncs them from then on.
+    assert set(tree(scaffolded / "charts")) == chart | overlays | {"bootstrap/apps.yaml"}
 
 
 def test_generated_files_are_in_sync_with_the_spec(scaffolded: Path) -> None:
@@ -95,7 +95,7 @@ def test_chart_lints_and_renders_valid_manifests_with_each_overlay(scaffolded: P
                                            namespace=env.namespace or "")
         assert_valid(kubernetes_validate_strict(manifests), f"manifests of {env.name}")
         deployment = next(d for d in yaml.safe_load_all(manifests) if d and d["kind"] == "Deployment")
-        # The overlay's tag is empty until the first release, so the chart's appVersion applies.
+        # The overlay has no tag until the first release (and no Application deploys it yet).
         assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == f"{spec.image.repository}:0.1.0"
 
 
@@ -134,8 +134,25 @@ def test_a_typo_in_an_environments_values_fails_helm_lint(tmp_path: Path, typo: 
 
 
 def test_applications_pass_the_argocd_crd_schema(scaffolded: Path) -> None:
-    for path in sorted((scaffolded / "charts" / "argocd").glob("*.yaml")):
-        assert_valid(validate_argocd_application(yaml.safe_load(path.read_text())), path.name)
+    root = yaml.safe_load((scaffolded / "charts" / "bootstrap" / "apps.yaml").read_text())
+    assert_valid(validate_argocd_application(root), "bootstrap/apps.yaml")
+    loaded = load(scaffolded / "app" / "shipspec.yaml")
+    assert root["spec"]["source"] == {"repoURL": REPO, "targetRevision": "master", "path": "argocd",
+                                      "directory": {"recurse": False}}
+    released = render(loaded, {env.name: "0123abc" for env in loaded.spec.environments})
+    applications = [(o.path, text) for o, text in released.items() if o.path.startswith("argocd/")]
+    assert len(applications) == len(loaded.spec.environments)
+    for path, text in applications:
+        assert_valid(validate_argocd_application(yaml.safe_load(text)), path)
+
+
+def test_the_root_application_is_written_once_per_charts_repo(tmp_path: Path) -> None:
+    assert init(tmp_path, "app", *LAYOUTS["default"]).returncode == 0
+    root = tmp_path / "charts" / "bootstrap" / "apps.yaml"
+    root.write_text(root.read_text() + "# mine\n")
+    proc = init(tmp_path, "other", "--name", "other", "--image", "myorg/other", "--charts-repo", REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert root.read_text().endswith("# mine\n")
 
 
 def test_the_new_repo_commits_whole_and_its_makefile_runs(scaffolded: Path, tmp_path: Path) -> None:
@@ -170,7 +187,7 @@ def test_interactive_init_asks_with_defaults(tmp_path: Path, monkeypatch: pytest
     spec = load(tmp_path / "Shop_Front" / "shipspec.yaml").spec
     assert (spec.name, spec.image.repository, spec.charts.repo) == ("shop-front", "myorg/shop", REPO)
     assert [env.namespace for env in spec.environments] == ["shop-front"] * 3
-    assert (tmp_path / "charts" / "argocd" / "shop-front-prod.yaml").is_file()
+    assert (tmp_path / "charts" / "charts" / "shop-front" / "values.prod.yaml").is_file()
 
 
 
@@ -224,13 +241,13 @@ def test_bad_environments_name_their_flag_only(tmp_path: Path, args: list[str], 
 
 
 def test_refuses_when_any_file_exists_and_writes_nothing(tmp_path: Path) -> None:
-    existing = tmp_path / "charts" / "argocd" / "myapp-prod.yaml"
+    existing = tmp_path / "charts" / "charts" / "myapp" / "values.prod.yaml"
     existing.parent.mkdir(parents=True)
     existing.write_text("mine\n")
     proc = init(tmp_path, "app", *LAYOUTS["default"])
     assert proc.returncode == 2
-    assert "refusing to overwrite: 1 file" in proc.stderr and "charts/argocd/myapp-prod.yaml" in proc.stderr
-    assert tree(tmp_path) == {"charts/argocd/myapp-prod.yaml": b"mine\n"}
+    assert "refusing to overwrite: 1 file" in proc.stderr and "charts/charts/myapp/values.prod.yaml" in proc.stderr
+    assert tree(tmp_path) == {"charts/charts/myapp/values.prod.yaml": b"mine\n"}
     assert not (tmp_path / "app").exists()
 
 

@@ -14,7 +14,7 @@ from generator.cli import cli, main
 from generator.errors import InvalidSpec
 from generator.loader import parse_document
 from generator.spec import validate
-from samples import SAMPLES_DIR
+from samples import SAMPLES_DIR, seed_released
 
 
 def shipspec(*args: str) -> int:
@@ -51,6 +51,8 @@ LINKS = {
 @pytest.mark.parametrize("what", sorted(LINKS))
 def test_a_symlink_leading_outside_is_refused(tree: Path, what: str, capsys) -> None:
     link, target = LINKS[what]
+    if link == "charts/argocd":  # the Applications are written once the environments were released
+        seed_released(tree / "charts")
     (tree / link).parent.mkdir(parents=True, exist_ok=True)
     (tree / link).symlink_to(tree / target)
     before = snapshot(tree)

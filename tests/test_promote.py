@@ -19,7 +19,7 @@ from tests.fake_github import FakeGitHub
 
 SECRET = "s3cr3t-t0ken-do-not-print"
 VALUES_WITH_COMMENTS = """\
-# Hand-written overlay: the release must keep every byte of this but the tag.
+# Hand-written overlay: the release replaces it with what the spec renders.
 image:
     repository:   myrepo/myapp      # odd indentation, padded values
     tag: old1234   # written by the release pipeline
@@ -132,19 +132,46 @@ def rendered(app: App, env: str, tag: str) -> dict[str, str]:
     return {o.path: text for o, text in render(load(app.spec), {env: tag}).items() if o.root == "charts"}
 
 
-def test_direct_release_changes_only_the_tag_and_commits_as_documented(world: World, promote) -> None:
+def test_direct_release_writes_the_files_whole_and_names_the_hand_edits_it_replaced(world: World, promote) -> None:
     world.seed({"charts/myapp/values.stag.yaml": VALUES_WITH_COMMENTS})
     app, before = world.app(), world.head()
     code, out, err = promote("stag", "--tag", app.tags[-1], "--spec", str(app.spec))
     assert (code, err) == (0, "shipspec: warning: old1234 not in the app repo's history (shallow clone?): "
-                              f"cannot tell whether {app.tags[-1]} is older than old1234; releasing\n")
+                              f"cannot tell whether {app.tags[-1]} is older than old1234; releasing\n"
+                              "shipspec: warning: charts/myapp/values.stag.yaml was edited by hand in the charts "
+                              "repo; replacing it with what the spec renders (make the change in the spec)\n")
     assert out.startswith(f"released {app.tags[-1]} to stag: commit ")
-    expected = VALUES_WITH_COMMENTS.replace("tag: old1234", f'tag: "{app.tags[-1]}"')
-    assert world.show("charts/myapp/values.stag.yaml") == expected
-    assert world.show("argocd/myapp-stag.yaml") == rendered(app, "stag", app.tags[-1])["argocd/myapp-stag.yaml"]
-    log = git(world.bare, "log", "-1", "--format=%s|%an <%ae>|%cn <%ce>|%P", "master")
-    assert log == f"myapp: release {app.tags[-1]} to stag [skip ci]|shipspec <shipspec@localhost>|" \
+    files = rendered(app, "stag", app.tags[-1])
+    assert world.show("charts/myapp/values.stag.yaml") == files["charts/myapp/values.stag.yaml"]
+    assert world.show("argocd/myapp-stag.yaml") == files["argocd/myapp-stag.yaml"]
+    log = git(world.bare, "log", "-1", "--format=%B|%an <%ae>|%cn <%ce>|%P", "master")
+    assert log == f"myapp: release {app.tags[-1]} to stag [skip ci]\n\nReplaces hand edits, as the spec renders " \
+                  "these files whole:\n- charts/myapp/values.stag.yaml\n|shipspec <shipspec@localhost>|" \
                   f"shipspec <shipspec@localhost>|{before}"
+
+
+def test_a_spec_change_reaches_the_charts_repo_with_the_next_release(world: World, promote) -> None:
+    app = world.app()
+    assert promote("dev", "--tag", app.tags[0], "--spec", str(app.spec))[0] == 0
+    app.spec.write_text(app.spec.read_text() + "argocd:\n  syncOptions: [CreateNamespace=true]\nenvironments:\n"
+                        "  - name: dev\n    autoSync: false\n    values: {replicaCount: 3}\n  - name: stag\n"
+                        "  - name: prod\n")
+    tag = app.commit("spec: three replicas in dev")
+    code, out, err = promote("dev", "--tag", tag, "--spec", str(app.spec))
+    assert (code, err) == (0, "") and out.startswith(f"released {tag} to dev")
+    overlay = yaml.safe_load(world.show("charts/myapp/values.dev.yaml"))
+    assert overlay == {"image": {"repository": "myrepo/myapp", "tag": tag}, "replicaCount": 3}
+    application = yaml.safe_load(world.show("argocd/myapp-dev.yaml"))
+    assert application["spec"]["syncPolicy"] == {"syncOptions": ["CreateNamespace=true"]}  # no automated sync
+    assert world.subjects()[0] == f"myapp: release {tag} to dev [skip ci]"
+
+
+def test_a_single_environment_app_releases_production_by_direct_commit(world: World, promote) -> None:
+    app = world.app(extra="environments:\n  - name: prod\nbranches:\n  master: {deploy: [prod]}\n")
+    code, out, _err = promote("prod", "--tag", app.tags[-1], "--spec", str(app.spec))
+    assert code == 0 and out.startswith(f"released {app.tags[-1]} to prod")
+    assert f'tag: "{app.tags[-1]}"' in world.show("charts/myapp/values.prod.yaml")
+    assert world.show("argocd/myapp-prod.yaml") is not None
 
 
 def test_new_values_file_is_the_rendered_one_with_a_quoted_tag(world: World, promote) -> None:
@@ -168,7 +195,8 @@ def test_same_promote_twice_makes_one_commit(world: World, promote) -> None:
     assert promote("stag", "--tag", app.tags[-1], "--spec", str(app.spec))[0] == 0
     head = world.head()
     code, out, _err = promote("stag", "--tag", app.tags[-1], "--spec", str(app.spec))
-    assert (code, out, world.head()) == (0, f"stag already runs {app.tags[-1]}: nothing to do\n", head)
+    assert (code, out, world.head()) == (
+        0, f"stag already runs {app.tags[-1]} with the files the spec renders: nothing to do\n", head)
 
 
 def test_an_older_commit_never_replaces_a_newer_one(world: World, promote) -> None:
@@ -287,7 +315,8 @@ def test_pull_request_is_created_then_updated_never_duplicated(world: World, git
     code, out, _err = promote("prod", "--tag", app.tags[2], "--pr", "--spec", str(app.spec))
     assert code == 0 and out.startswith("pull request #1 created: ")
     assert world.head() == master and f'tag: "{app.tags[2]}"' in world.show("charts/myapp/values.prod.yaml", branch)
-    assert world.subjects(branch)[0] == f"myapp: release {app.tags[2]} to prod [skip ci]"
+    # A pull request's commit runs the charts repo's checks: no [skip ci].
+    assert world.subjects(branch)[0] == f"myapp: release {app.tags[2]} to prod"
     pull = github.pulls[0]
     assert (pull["title"], pull["head"]["ref"], pull["base"]["ref"]) == (
         f"myapp: promote {app.tags[2]} to prod", branch, "master")
@@ -351,27 +380,25 @@ def test_generated_makefile_targets_release(world: World, github: FakeGitHub) ->
 
 
 TAG_CASES = {
-    "plain": ("image:\n  tag: abc   # keep\n", 'image:\n  tag: "new"   # keep\n'),
-    "single-quoted": ("image: {tag: 'abc', repository: x}\n", 'image: {tag: "new", repository: x}\n'),
-    "duplicate key: the last wins": ("image:\n  tag: a\n  tag: b\n", 'image:\n  tag: a\n  tag: "new"\n'),
-    "crlf": ("image:\r\n  tag: abc\r\n# end\r\n", 'image:\r\n  tag: "new"\r\n# end\r\n'),
-    "pinned comment goes": ('image:\n  tag: "v1"  # pinned by environments[0].pin in the spec\nx: 1\n',
-                            'image:\n  tag: "new"\nx: 1\n'),
+    "plain": ("image:\n  tag: abc   # keep\n", "abc"),
+    "single-quoted": ("image: {tag: 'abc', repository: x}\n", "abc"),
+    "duplicate key: the last wins": ("image:\n  tag: a\n  tag: b\n", "b"),
+    "crlf": ("image:\r\n  tag: abc\r\n# end\r\n", "abc"),
+    "pinned comment": ('image:\n  tag: "v1"  # pinned by environments[0].pin in the spec\nx: 1\n', "v1"),
+    "empty": ('image:\n  tag: ""\n', None),
     "no tag": ("image:\n  repository: x\n", None),
-    "anchored": ("image:\n  tag: &t abc\nother: *t\n", None),
-    "alias": ("base: &t abc\nimage:\n  tag: *t\n", None),
-    "block scalar": ("image:\n  tag: |\n    abc\n", None),
+    "alias": ("base: &t abc\nimage:\n  tag: *t\n", "abc"),
+    "a mapping": ("image:\n  tag: {a: 1}\n", None),
     "not a mapping": ("- image\n", None),
 }
 
 
 @pytest.mark.parametrize("case", TAG_CASES)
-def test_tag_edit_replaces_exactly_the_scalar_or_refuses(case: str) -> None:
-    from generator.commands.promote import _PINNED_COMMENT
-    from generator.tagedit import replace_tag
+def test_the_current_tag_is_read_from_any_overlay_shape(case: str) -> None:
+    from generator.tagedit import current_tag
 
     text, expected = TAG_CASES[case]
-    assert replace_tag(text, "new", "values.yaml", drop_comment=_PINNED_COMMENT) == expected
+    assert current_tag(text, "values.yaml") == expected
 
 
 def test_a_broken_values_file_fails_with_its_position(world: World, promote) -> None:
@@ -381,11 +408,11 @@ def test_a_broken_values_file_fails_with_its_position(world: World, promote) -> 
     assert code == 1 and "charts/myapp/values.stag.yaml:3:1: not valid YAML" in err
 
 
-def test_values_without_an_editable_tag_are_rewritten_with_a_warning(world: World, promote) -> None:
+def test_an_overlay_without_a_header_is_replaced_with_a_warning(world: World, promote) -> None:
     world.seed({"charts/myapp/values.stag.yaml": "image:\n  repository: myrepo/myapp\nreplicaCount: 2\n"})
     app = world.app()
     code, _out, err = promote("stag", "--tag", app.tags[-1], "--spec", str(app.spec))
-    assert code == 0 and "has no plain image.tag value to edit in place" in err
+    assert code == 0 and "values.stag.yaml was edited by hand in the charts repo; replacing it" in err
     assert world.show("charts/myapp/values.stag.yaml") == rendered(app, "stag", app.tags[-1])[
         "charts/myapp/values.stag.yaml"]
 

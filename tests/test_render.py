@@ -50,8 +50,19 @@ def test_existing_tag_is_kept_and_a_pin_overrides_it() -> None:
               ("dev", "qa", "stag", "prod")}
     assert values["dev"]["image"] == {"repository": "quay.io/acme/ledger", "tag": "0123456"}
     assert values["qa"]["image"]["tag"] == "1e5"  # pinned in the spec
-    assert values["stag"]["image"]["tag"] == ""
+    assert values["stag"]["image"] == {"repository": "quay.io/acme/ledger"}  # awaiting its first release
     assert values["prod"]["image"]["tag"] == "1e5"
+    applications = {output.path for output in rendered if output.path.startswith("argocd/")}
+    assert applications == {f"argocd/ledger-{env}.yaml" for env in ("dev", "qa", "prod")}
+
+
+def test_no_overlay_holds_an_empty_tag_and_an_untagged_environment_has_no_application() -> None:
+    loaded = load_sample("myapp")
+    rendered = render(loaded, {"dev": ""})
+    assert not [path for path in map(str, rendered) if "argocd/" in path]
+    for env in ("dev", "stag", "prod"):
+        overlay = yaml.safe_load(rendered[Output("charts", f"charts/myapp/values.{env}.yaml")])
+        assert "tag" not in overlay["image"]
 
 
 def test_applications_track_the_charts_branch() -> None:
@@ -109,6 +120,7 @@ def test_any_environment_values_render_into_an_overlay_that_loads_back(mapping, 
     spec.environments[0].values = mapping
     rendered = render(type(loaded)(spec, loaded.path, loaded.source, loaded.repo_path), {"dev": tag_text})
     text = rendered[Output("charts", "charts/minimal/values.dev.yaml")]
-    expected = {"image": {"repository": "myrepo/minimal", "tag": tag_text}, **mapping}
+    image = {"repository": "myrepo/minimal", "tag": tag_text} if tag_text else {"repository": "myrepo/minimal"}
+    expected = {"image": image, **mapping}
     assert yaml.safe_load(text) == expected
     assert yaml12(text) == expected

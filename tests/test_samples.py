@@ -33,8 +33,8 @@ def test_the_seed_chart_deploys_each_overlay(env: str, tmp_path: Path) -> None:
     deployment = next(doc for doc in documents if doc["kind"] == "Deployment")
     assert deployment["spec"]["replicas"] == release["replicaCount"]
     image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
-    assert image == "myrepo/myapp:0.1.0", "an empty tag falls back to the chart's appVersion"
-    released = tmp_path / overlay.name  # what promote leaves: the same overlay with a tag
-    released.write_text(overlay.read_text().replace('  tag: ""', f'  tag: "{tag}"'))
+    assert image == f"myrepo/myapp:{release['image']['tag']}", "the release tag, never the chart's appVersion"
+    released = tmp_path / overlay.name  # what the next release leaves: the same overlay with another tag
+    released.write_text(overlay.read_text().replace(f'  tag: "{release["image"]["tag"]}"', f'  tag: "{tag}"'))
     tagged = helm_lint_and_template(SEED_CHART, [released], release="myapp")
     assert f'image: "myrepo/myapp:{tag}"' in tagged

@@ -29,11 +29,13 @@ def run(
     fastcheck.forget_listings()
     reporter = JsonReporter() if output_format == "json" else TextReporter(color=_color())
     counts = dict.fromkeys(AppStatus, 0)
+    without_charts = 0
     reporter.start()
     for report in reports(paths, override, parallel.workers(jobs, len(paths)), app_only=skip_charts):
         counts[report.status] += 1
+        without_charts += not report.charts_checked
         reporter.app(report)
-    reporter.finish(counts)
+    reporter.finish(counts, without_charts)
     if counts[AppStatus.INVALID]:
         return EXIT_USAGE
     return EXIT_DRIFT if counts[AppStatus.DRIFTED] else EXIT_OK
@@ -74,6 +76,9 @@ class TextReporter:
 
     def app(self, report: AppReport) -> None:
         label = f"{report.spec} ({report.app})" if report.app else report.spec
+        if report.awaiting:
+            out(f"{'note':<8} {label}: {', '.join(report.awaiting)} {'awaits' if len(report.awaiting) == 1 else 'await'} "
+                "the first release (no tag yet, so no Application; the first release writes it)")
         if report.status is AppStatus.IN_SYNC:
             return  # the summary counts it; JSON lists every app
         out(f"{report.status.value:<8} {label}")
@@ -95,8 +100,10 @@ class TextReporter:
         code = "1" if line.startswith(("+++ ", "--- ")) else self._COLORS.get(line[:1])
         return f"\x1b[{code}m{line.rstrip(chr(10))}\x1b[0m\n" if code else line
 
-    def finish(self, counts: dict[AppStatus, int]) -> None:
-        out(summary(counts))
+    def finish(self, counts: dict[AppStatus, int], without_charts: int = 0) -> None:
+        note = (f"; chart-side files not checked for {plural(without_charts, 'app')} (no charts checkout: "
+                "releases write them)") if without_charts else ""
+        out(summary(counts) + note)
 
 
 class JsonReporter:
@@ -113,7 +120,7 @@ class JsonReporter:
         sys.stdout.write(("\n    " if self.first else ",\n    ") + text)
         self.first = False
 
-    def finish(self, counts: dict[AppStatus, int]) -> None:
+    def finish(self, counts: dict[AppStatus, int], without_charts: int = 0) -> None:
         totals = {"apps": sum(counts.values()), **{status.value: counts[status] for status in AppStatus}}
         closing = "]" if self.first else "\n  ]"
         sys.stdout.write(f'{closing},\n  "summary": {json.dumps(totals)}\n}}\n')
@@ -129,5 +136,7 @@ def as_json(report: AppReport) -> dict[str, object]:
         ],
         "problems": [problem.as_dict() for problem in report.problems],
         "error": report.error,
+        "awaiting_release": list(report.awaiting),
+        "charts_checked": report.charts_checked,
     }
 

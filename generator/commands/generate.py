@@ -60,7 +60,7 @@ class _Plan:
 
 def run(
     arguments: Sequence[str], *, dry_run: bool = False, force: bool = False, charts_dir: str | None = None,
-    prune: bool = False, jobs: int | None = None,
+    prune: bool = True, jobs: int | None = None,
 ) -> int:
     override = Path(charts_dir) if charts_dir is not None else None
     fastcheck.forget_listings()
@@ -130,6 +130,9 @@ def plan_app(loaded: LoadedSpec, charts_dir: Path | None) -> tuple[list[Change],
     from generator.render import render
 
     charts = workspace.charts_root(loaded, charts_dir)
+    if charts is None:  # no charts checkout: the app's own files; releases write the chart side
+        rendered = {output: text for output, text in render(loaded).items() if output.root == "app"}
+        return [writer.plan(workspace.disk_path(o, loaded.directory, Path()), t) for o, t in rendered.items()], []
     rendered = render(loaded, workspace.current_tags(loaded, charts))
     changes = [
         writer.plan(workspace.disk_path(output, loaded.directory, charts), text) for output, text in rendered.items()
@@ -167,5 +170,5 @@ def _summary(counts: dict[Status, int], stale: int, *, dry_run: bool, prune: boo
     if stale and prune:
         text += f", {stale} {verb}removed"
     elif stale:
-        text += f"; {stale} stale (`shipspec generate --prune` removes them)"
+        text += f"; {stale} stale (kept by --no-prune)"
     (err if dry_run else out)(f"{plural(sum(counts.values()), 'file')}: {text}")

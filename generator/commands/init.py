@@ -146,12 +146,16 @@ def plan(loaded: LoadedSpec, spec_text: str, charts: Path) -> list[File]:
     """Every file init writes, in write order: the service repo first, then the charts checkout."""
     app = loaded.directory
     rendered = [(workspace.disk_path(output, app, charts), body) for output, body in render(loaded).items()]
+    root_path, root_text = scaffold.root_application(loaded.spec)
+    # One root Application per charts repo: the first app's init writes it, later ones leave it alone.
+    root = [] if os.path.lexists(charts / root_path) else [(charts / root_path, root_text)]
     return [
         (app / scaffold.SPEC_NAME, spec_text),
         *((app / path, body) for path, body in scaffold.service_files(loaded.spec).items()),
         *sorted((path, body) for path, body in rendered if not _under(path, charts)),
         *((charts / path, body) for path, body in scaffold.chart_files(loaded.spec).items()),
         *sorted((path, body) for path, body in rendered if _under(path, charts)),
+        *root,
     ]
 
 
@@ -207,5 +211,7 @@ def _next_steps(loaded: LoadedSpec, charts: Path, count: int) -> None:
     out(f"  cd {app} && git init && git add -A && git commit -m 'shipspec init {spec.name}'")
     if not (charts / ".git").exists():
         out(f"  {shown_charts} is not a git clone: move its files into your clone of {spec.charts.repo}")
-    out(f"  commit {spec.charts.path}/ and {spec.argocd.manifests}/{spec.name}-*.yaml in {shown_charts}")
-    out("  add DOCKER_USER, DOCKER_PASS and GITHUB_TOKEN to travis.secure, then shipspec generate")
+    out(f"  commit {spec.charts.path}/ (and bootstrap/, on the first app) in {shown_charts}; the first release "
+        "writes each environment's Application")
+    out("  add DOCKER_USER, DOCKER_PASS and GITHUB_TOKEN (a token that may push to the charts repo and open pull "
+        "requests) to travis.secure with `travis encrypt`, then shipspec generate")

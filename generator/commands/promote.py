@@ -1,11 +1,13 @@
 """`shipspec promote ENV --tag TAG [--pr]`: the release step of the pipeline.
 
-Each attempt starts from the charts branch as it is now on the remote,
-re-applies the one edit (the environment's image tag, plus its Application
-manifest when missing) and pushes without force. A rejected push means
-another release landed first: fetch, re-apply on top, retry with jittered
-backoff. Because the edit is re-rendered rather than rebased, a concurrent
-change to the same line can never conflict, and the order check runs again
+A release carries the environment's configuration: ENV's values overlay and
+Application are rendered from the spec the image was built from, with TAG,
+and written whole, so a spec change reaches the charts repo through the
+pipeline. Each attempt starts from the charts branch as it is now on the
+remote, writes those two files and pushes without force. A rejected push
+means another release landed first: fetch, write again on top, retry with
+jittered backoff. Because the files are re-rendered rather than rebased, a
+concurrent release can never conflict, and the order check runs again
 against whatever the other release wrote.
 """
 
@@ -14,11 +16,12 @@ from __future__ import annotations
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from generator import git, names, tagedit
+from generator import git, header, names, tagedit
 from generator.release_notes import pull_request_body
 from generator.errors import EXIT_OK, OperationFailed, UsageError
 from generator.github import GitHub, repository_of
@@ -31,7 +34,6 @@ ATTEMPTS = 8
 BACKOFF_SECONDS = 0.1  # retry n waits up to 0.1 * 2**n s, capped at BACKOFF_CAP
 BACKOFF_CAP = 5.0
 DEFAULT_IDENTITY = {"user.name": "shipspec", "user.email": "shipspec@localhost"}
-_PINNED_COMMENT = "  # pinned by "  # render's comment on a pinned tag; a free tag drops it
 
 
 @dataclass
@@ -43,9 +45,13 @@ class Release:
     tag: str
     app_repo: git.Repo | None
     dry_run: bool
-    charts_url: str  # charts.repo, or the --charts-url that carries CI credentials
+    charts_url: str  # charts.repo (its HTTPS form when a token is set), or --charts-url
+    direct: bool = True  # False: through a pull request
+    token: str | None = None  # handed to git through its credential helper
     identity: dict[str, str] | None = None
-    warned_rewrite: bool = False
+    replaced: list[str] = field(default_factory=list)  # hand-edited files this release overwrote
+    rollback: bool = False  # on purpose to an older tag: no order check
+    current: str | None = None  # the tag ENV ran when the files were last written
     _order: dict[str, bool] = field(default_factory=dict)
 
     @property
@@ -53,20 +59,32 @@ class Release:
         return f"{self.loaded.spec.charts.path}/{self.env.values_file}"
 
     @property
-    def manifest_path(self) -> str:
-        return f"{self.loaded.spec.argocd.manifests}/{self.loaded.spec.name}-{self.env.name}.yaml"
+    def title(self) -> str:
+        """The pull request's title."""
+        name, env = self.loaded.spec.name, self.env.name
+        return f"{name}: roll back {env} to {self.tag}" if self.rollback else f"{name}: promote {self.tag} to {env}"
 
     @property
     def message(self) -> str:
-        return f"{self.loaded.spec.name}: release {self.tag} to {self.env.name} [skip ci]"
+        name, env = self.loaded.spec.name, self.env.name
+        what = f"rollback {env} to {self.tag} (from {self.current or 'no tag'})" if self.rollback else \
+            f"release {self.tag} to {env}"
+        # A pull request's commits must run the charts repo's checks, so only direct commits skip CI.
+        subject = f"{name}: {what}" + (" [skip ci]" * self.direct)
+        if not self.replaced:
+            return subject
+        return f"{subject}\n\nReplaces hand edits, as the spec renders these files whole:\n" + "".join(
+            f"- {path}\n" for path in self.replaced)
 
     @cached_property
     def rendered(self) -> dict[str, str]:
-        """The chart-side files of the spec with TAG: pure, so rendered once for every attempt."""
-        from generator.render import render  # jinja2 only when a release really renders
+        """ENV's chart-side files as the spec renders them with TAG: pure, so rendered once for every attempt."""
+        from generator.render import application_output, render, values_output  # jinja2 only when releasing
 
+        spec = self.loaded.spec
         files = render(self.loaded, {self.env.name: self.tag})
-        return {output.path: text for output, text in files.items() if output.root == "charts"}
+        return {output.path: files[output] for output in (values_output(spec, self.env),
+                                                            application_output(spec, self.env))}
 
     def is_newer(self, current: str) -> bool:
         """Whether `current` descends from TAG in the app's history (so TAG would go backwards)."""
@@ -91,29 +109,37 @@ def run(
     env_name: str, tag: str, *, pr: bool, dry_run: bool, spec: str | None, app_repo: str | None,
     charts_url: str | None = None,
 ) -> int:
-    release = _release(env_name, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo)
-    if charts_url:
-        release.charts_url = charts_url
+    release = _release(env_name, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo, charts_url=charts_url)
     if release.env.pin is not None:
         out(f"{env_name} is pinned to {release.env.pin} in the spec: not releasing {tag} (remove the pin to release)")
         return EXIT_OK
+    return publish(release)
+
+
+def publish(release: Release, *, history: bool = False, before: Callable[[git.Repo], None] | None = None) -> int:
+    """Clone the charts branch (`history`: all of it), run `before` on the clone, then commit and push."""
     charts = release.loaded.spec.charts
     github = None
-    if pr and not dry_run:  # fail on a missing token before any clone
+    if not release.direct and not release.dry_run:  # fail on a missing token before any clone
         github = GitHub.from_environment(*repository_of(charts.repo))
-    release.rendered  # noqa: B018 - render before the clone: a retry then only splices and pushes
+    release.rendered  # noqa: B018 - render before the clone: a retry then only writes and pushes
     with tempfile.TemporaryDirectory(prefix="shipspec-promote-") as scratch:
-        clone = git.clone(release.charts_url, Path(scratch, "charts"), charts.branch)
-        if pr:
+        clone = git.clone(release.charts_url, Path(scratch, "charts"), charts.branch, token=release.token,
+                          depth=None if history else 1)
+        if before is not None:
+            before(clone)
+        if not release.direct:
             return _propose(release, clone, github)
         return _deploy(release, clone)
 
 
-def _release(env_name: str, tag: str, *, pr: bool, dry_run: bool, spec: str | None, app_repo: str | None) -> Release:
+def _release(env_name: str, tag: str, *, pr: bool, dry_run: bool, spec: str | None, app_repo: str | None,
+             charts_url: str | None, loaded: LoadedSpec | None = None) -> Release:
+    """A validated request; `loaded` renders the files instead of the spec at `spec` (rollback)."""
     path = Path(spec or SPEC_NAME)
     if not path.is_file():
         raise UsageError(f"{path}: no such spec file; run promote next to {SPEC_NAME} or pass --spec")
-    loaded = load(path)
+    loaded = loaded or load(path)
     env = loaded.spec.environment(env_name)
     if env is None:
         known = ", ".join(e.name for e in loaded.spec.environments)
@@ -121,15 +147,18 @@ def _release(env_name: str, tag: str, *, pr: bool, dry_run: bool, spec: str | No
     reason = names.image_tag(tag)
     if reason:
         raise UsageError(f"--tag {tag!r}: {reason}")
-    if env is loaded.spec.production and not pr:
+    if env is loaded.spec.production and len(loaded.spec.environments) > 1 and not pr:
         raise UsageError(f"{env_name} is the production environment: it is only released through a pull request; "
                          "add --pr")
-    return Release(loaded, env, tag, _app_repo(app_repo, loaded), dry_run, loaded.spec.charts.repo)
+    token = git.charts_token()
+    url = charts_url or (git.https_url(loaded.spec.charts.repo) if token else loaded.spec.charts.repo)
+    return Release(loaded, env, tag, app_repository(app_repo, path), dry_run, url, direct=not pr, token=token)
 
 
-def _app_repo(directory: str | None, loaded: LoadedSpec) -> git.Repo | None:
+def app_repository(directory: str | None, spec: Path) -> git.Repo | None:
+    """The app's git repo: `--app-repo`, else the spec's own repo (None outside git)."""
     if directory is None:
-        return git.toplevel(loaded.directory.resolve())
+        return git.toplevel(spec.parent.resolve())
     repo = git.toplevel(Path(directory)) if Path(directory).is_dir() else None
     if repo is None:
         raise UsageError(f"--app-repo {directory}: not a git repository")
@@ -143,14 +172,16 @@ def _deploy(release: Release, clone: git.Repo) -> int:
             _restart(clone, branch, attempt)
         _previous, stop = _apply(release, clone)
         if stop or not _commit(release, clone):
-            out(stop or f"{release.env.name} already holds everything {release.tag} needs: nothing to do")
+            out(stop or _nothing_to_do(release))
             return EXIT_OK
         if release.dry_run:
             return _show(clone, f"would push it to branch {branch} of {redact(release.charts_url)}")
         pushed = clone.push(f"HEAD:refs/heads/{branch}")
         if pushed.ok:
-            out(f"released {release.tag} to {release.env.name}: commit {clone.output('rev-parse', '--short', 'HEAD')} "
-                f"on {branch} of {redact(release.charts_url)}")
+            env, tag = release.env.name, release.tag
+            done = f"rolled back {env} to {tag}" if release.rollback else f"released {tag} to {env}"
+            out(f"{done}: commit {clone.output('rev-parse', '--short', 'HEAD')} on {branch} of "
+                f"{redact(release.charts_url)}")
             return EXIT_OK
         err(f"shipspec: push to {branch} rejected ({pushed.detail}): another release landed first; re-applying")
     raise _gave_up(branch)
@@ -158,18 +189,17 @@ def _deploy(release: Release, clone: git.Repo) -> int:
 
 def _propose(release: Release, clone: git.Repo, github: GitHub | None) -> int:
     spec, env = release.loaded.spec, release.env.name
-    base, branch = spec.charts.branch, f"shipspec/{spec.name}/{env}"
-    title = f"{spec.name}: promote {release.tag} to {env}"
+    base, branch, title = spec.charts.branch, f"shipspec/{spec.name}/{env}", release.title
     for attempt in range(ATTEMPTS):
         if attempt:
             _restart(clone, base, attempt)
         proposed = clone.fetch(branch) if clone.remote_head(branch) else None
         previous, stop = _apply(release, clone)
-        stop = stop or _proposal_is_newer(release, clone, branch, proposed)
+        stop = stop or (None if release.rollback else _proposal_is_newer(release, clone, branch, proposed))
         if stop or not _commit(release, clone):
-            out(stop or f"{env} already holds everything {release.tag} needs: nothing to do")
+            out(stop or _nothing_to_do(release))
             return EXIT_OK
-        body = pull_request_body(spec.name, env, release.tag, previous, release.app_repo)
+        body = pull_request_body(spec.name, env, release.tag, previous, release.app_repo, rollback=release.rollback)
         if release.dry_run or github is None:
             return _show(clone, f"would push it to branch {branch} and open or update the pull request "
                                 f"{title!r} with this body:\n\n{body}")
@@ -201,32 +231,31 @@ def _tree(clone: git.Repo, commit: str) -> str:
 
 
 def _apply(release: Release, clone: git.Repo) -> tuple[str | None, str | None]:
-    """Edit the working tree for the release: (the tag it replaces, or a message when there is nothing to do)."""
-    values = _read(clone, release.values_path)
-    current = tagedit.current_tag(values, release.values_path)
+    """Write ENV's files for the release: (the tag it replaces, or a message when it must not move)."""
+    current = release.current = tagedit.current_tag(_read(clone, release.values_path), release.values_path)
     env = release.env.name
-    if current == release.tag:
-        return current, f"{env} already runs {release.tag}: nothing to do"
-    if current and release.is_newer(current):
+    if current and current != release.tag and not release.rollback and release.is_newer(current):
         return current, f"{env} already runs {current}, which contains {release.tag}: not moving {env} backwards"
-    rendered = release.rendered
-    edited = None
-    if values is not None:
-        edited = tagedit.replace_tag(values, release.tag, release.values_path, drop_comment=_PINNED_COMMENT)
-        if edited is None and not release.warned_rewrite:
-            release.warned_rewrite = True
-            err(f"shipspec: warning: {release.values_path} has no plain image.tag value to edit in place: "
-                "writing the whole overlay as the spec renders it")
-    _write(clone, release.values_path, edited if edited is not None else rendered[release.values_path])
-    if _read(clone, release.manifest_path) is None:
-        _write(clone, release.manifest_path, rendered[release.manifest_path])
+    for path, text in release.rendered.items():
+        old = _read(clone, path)
+        if old == text:
+            continue
+        if old is not None and header.edited_by_hand(old) and path not in release.replaced:
+            release.replaced.append(path)
+            err(f"shipspec: warning: {path} was edited by hand in the charts repo; replacing it with what the spec "
+                "renders (make the change in the spec)")
+        _write(clone, path, text)
     return current, None
+
+
+def _nothing_to_do(release: Release) -> str:
+    return f"{release.env.name} already runs {release.tag} with the files the spec renders: nothing to do"
 
 
 def _commit(release: Release, clone: git.Repo) -> bool:
     if release.identity is None:  # git config or GIT_AUTHOR_*/GIT_COMMITTER_* win; the default fills gaps
         release.identity = {key: value for key, value in DEFAULT_IDENTITY.items() if not clone.config(key)}
-    return clone.commit(release.message, [release.values_path, release.manifest_path], release.identity)
+    return clone.commit(release.message, list(release.rendered), release.identity)
 
 
 def _show(clone: git.Repo, what: str) -> int:
