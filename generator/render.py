@@ -12,7 +12,8 @@ from typing import Any, Literal, NamedTuple
 
 import jinja2
 
-from generator import __version__, header, pipeline, yamlout
+from generator import __version__, header, plan, yamlout
+from generator.providers import travis
 from generator.model import Environment, Spec
 from generator.resources import templates_dir
 from generator.spec import LoadedSpec
@@ -81,8 +82,8 @@ def _template(name: str, **context: Any) -> str:
 
 
 def _travis(spec: Spec) -> str:
-    jobs = pipeline.jobs(spec)
-    return _template("travis.yml.j2", spec=spec, jobs=jobs, version=__version__)
+    jobs = plan.jobs(spec)
+    return _template("travis.yml.j2", spec=spec, jobs=zip(jobs, travis.conditions(jobs)), version=__version__)
 
 
 def registry_host(repository: str) -> str | None:
