@@ -12,8 +12,8 @@ from typing import Any, Literal, NamedTuple
 
 import jinja2
 
-from generator import __version__, header, plan, yamlout
-from generator.providers import travis
+from generator import __version__, defaults, header, plan, yamlout
+from generator.providers import github, gitlab, travis
 from generator.model import Environment, Spec
 from generator.resources import templates_dir
 from generator.spec import LoadedSpec
@@ -53,7 +53,7 @@ def _block(value: Any, indent: int) -> str:
 def outputs(spec: Spec) -> list[Output]:
     """Every file the spec generates, in render order."""
     chart, manifests = spec.charts.path, spec.argocd.manifests
-    files = [Output("app", ".travis.yml"), Output("app", "Makefile")]
+    files = [Output("app", defaults.CI_FILES[spec.ci]), Output("app", "Makefile")]
     files += [Output("charts", f"{chart}/{env.values_file}") for env in spec.environments]
     files += [Output("charts", f"{manifests}/{spec.name}-{env.name}.yaml") for env in spec.environments]
     return files
@@ -63,7 +63,7 @@ def render(loaded: LoadedSpec, tags: Mapping[str, str] | None = None) -> dict[Ou
     """Render every file of one spec; `tags` maps an environment to the tag its values file holds now."""
     spec, tags = loaded.spec, tags or {}
     files = outputs(spec)
-    bodies = [_travis(spec), _makefile(spec)]
+    bodies = [_PIPELINES[spec.ci](spec), _makefile(spec)]
     bodies += [_values(spec, env, tags.get(env.name, "")) for env in spec.environments]
     bodies += [_application(spec, env) for env in spec.environments]
     spec_digest, set_digest = header.digest(loaded.source), header.set_digest(map(str, files))
@@ -84,6 +84,26 @@ def _template(name: str, **context: Any) -> str:
 def _travis(spec: Spec) -> str:
     jobs = plan.jobs(spec)
     return _template("travis.yml.j2", spec=spec, jobs=zip(jobs, travis.conditions(jobs)), version=__version__)
+
+
+def _github(spec: Spec) -> str:
+    jobs = plan.jobs(spec)
+    return _template(
+        "github.yml.j2", spec=spec, jobs=github.jobs(jobs), scheduled=plan.scheduled(jobs), version=__version__,
+        checkout=github.CHECKOUT, checkout_version=github.CHECKOUT_VERSION, setup_python=github.SETUP_PYTHON,
+        setup_python_version=github.SETUP_PYTHON_VERSION,
+    )
+
+
+def _gitlab(spec: Spec) -> str:
+    jobs = plan.jobs(spec)
+    return _template(
+        "gitlab-ci.yml.j2", spec=spec, jobs=gitlab.jobs(jobs), workflow_rules=gitlab.workflow_rules(jobs),
+        version=__version__,
+    )
+
+
+_PIPELINES = {"travis": _travis, "github": _github, "gitlab": _gitlab}
 
 
 def registry_host(repository: str) -> str | None:

@@ -38,6 +38,7 @@ class Flags:
     team: str | None = None
     namespace: str | None = None
     schema_ref: str | None = None
+    ci: str = "travis"
 
 
 def run(flags: Flags, *, yes: bool = False, prompt: Prompt | None = None) -> int:
@@ -95,6 +96,7 @@ def resolve(flags: Flags, directory: Path, *, yes: bool, prompt: Prompt | None) 
         environments=flags.environments or DEFAULT_ENVIRONMENTS,
         team=flags.team or None,
         namespace=namespace,
+        ci=flags.ci,
     )
 
 
@@ -208,4 +210,12 @@ def _next_steps(loaded: LoadedSpec, charts: Path, count: int) -> None:
     if not (charts / ".git").exists():
         out(f"  {shown_charts} is not a git clone: move its files into your clone of {spec.charts.repo}")
     out(f"  commit {spec.charts.path}/ and {spec.argocd.manifests}/{spec.name}-*.yaml in {shown_charts}")
-    out("  add DOCKER_USER, DOCKER_PASS and GITHUB_TOKEN to travis.secure, then shipspec generate")
+    out(f"  {_SECRETS[spec.ci].format(token=spec.github.charts_token if spec.ci == 'github' else spec.gitlab.charts_token)}")
+
+
+_SECRETS = {
+    "travis": "add DOCKER_USER, DOCKER_PASS and GITHUB_TOKEN to travis.secure, then shipspec generate",
+    "github": "create the repository secrets DOCKER_USER, DOCKER_PASS and {token} (see the README's pipeline section)",
+    "gitlab": "create the masked, protected CI/CD variables DOCKER_USER, DOCKER_PASS and {token}, and protect the "
+              "release branches (see the README's pipeline section)",
+}
