@@ -3,16 +3,18 @@ validators catch what they should, and the GitLab rules evaluator agrees with Gi
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ci_tools import github_tools, validate_github_schema, validate_gitlab_schema, zizmor
 from generator.providers import github as github_provider
 from gitlab_rules import evaluate, included
 from provider_cases import rendered_app
 from samples import SAMPLES_DIR
-from validators import assert_valid
+from validators import assert_valid, shellcheck_recipe
 
 WORKFLOW = SAMPLES_DIR / "github-actions" / ".github" / "workflows" / "shipspec.yml"
 GITLAB = SAMPLES_DIR / "gitlab-ci" / ".gitlab-ci.yml"
@@ -108,3 +110,27 @@ def test_rules_first_match_decides_and_when_never_excludes() -> None:
     assert not included([{"if": "$X"}], {})
     with pytest.raises(ValueError):
         evaluate("$X = 1", {})
+
+
+def test_every_github_run_step_and_gitlab_script_line_passes_shellcheck() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    steps = [step["run"] for job in workflow["jobs"].values() for step in job["steps"] if "run" in step]
+    assert_valid(shellcheck_recipe("\n".join(steps) + "\n", shell="bash"), "workflow run steps")
+    pipeline = yaml.safe_load(GITLAB.read_text())
+    lines = [*pipeline["default"]["before_script"],
+             *(line for job in pipeline.values() if isinstance(job, dict) for line in job.get("script", []))]
+    assert_valid(shellcheck_recipe("\n".join(lines) + "\n", shell="sh"), ".gitlab-ci.yml scripts")  # Alpine's ash
+
+
+@pytest.mark.parametrize(("pushed", "stops"), [("refs/heads/dev", False), ("refs/heads/DEV", True),
+                                               ("refs/heads/Dev", True)])
+def test_a_push_matching_a_release_branch_only_ignoring_case_stops_before_anything_runs(
+        pushed: str, stops: bool) -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    job = next(job for job in workflow["jobs"].values() if job["name"] == "release dev")
+    values = github_tools(WORKFLOW, [job["if"]], [{"event_name": "push", "ref": pushed}])["values"]
+    assert values == [[True]]  # GitHub's `==` ignores case, so the job starts
+    guard = job["steps"][0]
+    assert "uses" not in guard, "the guard runs before the checkout"
+    proc = subprocess.run(["bash", "-c", guard["run"]], env={**guard["env"], "GITHUB_REF": pushed}, check=False)
+    assert (proc.returncode != 0) == stops

@@ -32,6 +32,7 @@ class GitHubJob:
     condition: str
     group: str | None  # the concurrency group of a releasing job
     checkout_ref: str | None  # set when a scheduled build must check out its own branch
+    ref: str | None = None  # the exact git ref a releasing job's push must have
 
 
 def jobs(plan: list[Job]) -> list[GitHubJob]:
@@ -46,7 +47,7 @@ def jobs(plan: list[Job]) -> list[GitHubJob]:
         ref = f"${{{{ github.event_name == 'schedule' && {literal('refs/heads/' + job.branch)} || github.sha }}}}"
         rendered.append(GitHubJob(
             f"release-{len(rendered)}", job, release_condition(job), plain(f"shipspec-release-{job.branch}"),
-            ref if job.cron else None,
+            ref if job.cron else None, plain(f"refs/heads/{job.branch}"),
         ))
     return rendered
 
