@@ -3,6 +3,7 @@ validators catch what they should, and the GitLab rules evaluator agrees with Gi
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -12,8 +13,10 @@ import yaml
 from ci_tools import github_tools, validate_github_schema, validate_gitlab_schema, zizmor
 from generator.providers import github as github_provider
 from gitlab_rules import evaluate, included
+from generator.render import render
+from generator.spec import load
 from provider_cases import rendered_app
-from samples import SAMPLES_DIR
+from samples import SAMPLES_DIR, write_tree
 from validators import assert_valid, shellcheck_recipe
 
 WORKFLOW = SAMPLES_DIR / "github-actions" / ".github" / "workflows" / "shipspec.yml"
@@ -134,3 +137,33 @@ def test_a_push_matching_a_release_branch_only_ignoring_case_stops_before_anythi
     assert "uses" not in guard, "the guard runs before the checkout"
     proc = subprocess.run(["bash", "-c", guard["run"]], env={**guard["env"], "GITHUB_REF": pushed}, check=False)
     assert (proc.returncode != 0) == stops
+
+
+HOSTILE_BRANCHES = ["it's", 'say"hi"', "a${{b}}", "x$y", "{x}", "日本/x", "release/1.2", "a'b\"c"]
+
+
+@pytest.mark.parametrize("branch", HOSTILE_BRANCHES)
+def test_any_branch_name_releases_exactly_that_branch_on_both_providers(branch: str, tmp_path: Path) -> None:
+    spec = ("apiVersion: shipspec/v1\nkind: App\nname: odd\nimage:\n  repository: acme/odd\n"
+            "charts:\n  repo: git@github.com:acme/charts.git\nenvironments:\n  - name: prod\n"
+            f"branches:\n  {json.dumps(branch)}: {{deploy: [prod], cron: true}}\n")
+    for ci in ("github", "gitlab"):
+        (tmp_path / ci).mkdir()
+        (tmp_path / ci / "shipspec.yaml").write_text(spec + f"ci: {ci}\n", encoding="utf-8")
+        rendered = render(load(tmp_path / ci / "shipspec.yaml"))
+        app, _ = write_tree(rendered, tmp_path / ci / "tree")
+    workflow_path = tmp_path / "github" / "tree" / "app" / ".github" / "workflows" / "shipspec.yml"
+    jobs = yaml.safe_load(workflow_path.read_text())["jobs"]
+    contexts = [{"event_name": "push", "ref": f"refs/heads/{name}"} for name in (branch, branch + "x", "x" + branch)]
+    values = github_tools(workflow_path, [job["if"] for job in jobs.values()], contexts)["values"]
+    assert dict(zip(jobs, values)) == {"build": [False, True, True], "release-1": [True, False, False]}
+    assert jobs["release-1"]["steps"][0]["env"]["RELEASE_REF"] == f"refs/heads/{branch}" or "${{" in branch
+    assert zizmor(workflow_path) == []
+    pipeline = yaml.safe_load((tmp_path / "gitlab" / "tree" / "app" / ".gitlab-ci.yml").read_text())
+    release = pipeline["release " + branch]
+    for name, expected in ((branch, True), (branch + "x", False), ("x" + branch, False)):
+        for source in ("push", "schedule"):
+            variables = {"CI_PIPELINE_SOURCE": source, "CI_COMMIT_BRANCH": name}
+            assert included(release["rules"], variables) is expected, (name, source)
+            assert included(pipeline["build, test, scan"]["rules"], variables) is not expected
+    assert_valid(validate_gitlab_schema(tmp_path / "gitlab" / "tree" / "app" / ".gitlab-ci.yml"), ".gitlab-ci.yml")
