@@ -70,7 +70,7 @@ def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str
 )
 @click.option(
     "--skip-charts", is_flag=True,
-    help="Compare only the files next to each spec (.travis.yml, Makefile): for CI, which has no charts checkout.",
+    help="Compare only the files next to each spec (its CI pipeline, Makefile): for CI, which has no charts checkout.",
 )
 def check(specs: tuple[str, ...], output_format: str, jobs: int, charts_dir: str | None, skip_charts: bool) -> int:
     """Compare generated files with what each spec renders; exit 0 in sync, 1 drift, 2 invalid."""
@@ -138,6 +138,8 @@ def rollback(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_
 @click.option("--team", help="Label team=<team> on every Argo CD Application.")
 @click.option("--namespace", help="Kubernetes namespace of every environment; default: the app name.")
 @click.option("--schema-ref", help="$schema of the spec's editor modeline; default: the installed schema file.")
+@click.option("--ci", type=click.Choice(["travis", "github", "gitlab"]), default="travis", show_default=True,
+              help="The CI pipeline to generate.")
 @click.option("--yes", "-y", is_flag=True, help="Accept defaults; never ask.")
 @click.option(
     "--interactive/--no-interactive", default=None,
@@ -145,12 +147,12 @@ def rollback(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_
 )
 def init(directory: str, name: str | None, image: str | None, charts_repo: str | None, charts_dir: str | None,
          environments: tuple[str, ...], team: str | None, namespace: str | None, schema_ref: str | None,
-         yes: bool, interactive: bool | None) -> int:
+         ci: str, yes: bool, interactive: bool | None) -> int:
     """Scaffold a service in DIRECTORY: spec, Dockerfile, README, chart, then generate; exit 2 on bad input or if a file exists."""
     from generator.commands import init as command
 
     ask = not yes and (interactive if interactive is not None else sys.stdin.isatty())
-    flags = command.Flags(directory, name, image, charts_repo, charts_dir, environments, team, namespace, schema_ref)
+    flags = command.Flags(directory, name, image, charts_repo, charts_dir, environments, team, namespace, schema_ref, ci)
     return command.run(flags, yes=yes, prompt=_prompt if ask else None)
 
 

@@ -5,6 +5,9 @@ pydantic to find the files it proves in sync)."""
 from __future__ import annotations
 
 CHECKOUT = "../charts"
+CI = "travis"
+# The pipeline file `ci:` selects, next to the spec; the other two are stale if they carry the app's header.
+CI_FILES = {"travis": ".travis.yml", "github": ".github/workflows/shipspec.yml", "gitlab": ".gitlab-ci.yml"}
 MANIFESTS = "argocd"
 
 

@@ -88,10 +88,8 @@ def compare_app(spec_path: Path, charts_override: Path | None, *, app_only: bool
         if charts is not None or output.root == "app":
             drift = compare_file(workspace.disk_path(output, loaded.directory, charts or Path()), text)
             files += [drift] if drift is not None else []
-    stale = []
-    if charts is not None:
-        produced = {str(output) for output in rendered}
-        stale = stale_files(loaded.directory, charts, layout_of(loaded), loaded.repo_path, produced)
+    produced = {str(output) for output in rendered}
+    stale = stale_files(loaded.directory, charts, layout_of(loaded), loaded.repo_path, produced)
     files += [FileDrift(display_path(path), FileStatus.STALE, _STALE_CAUSE) for path in stale]
     checked = len(rendered) if charts is not None else sum(1 for output in rendered if output.root == "app")
     status = AppStatus.DRIFTED if files else AppStatus.IN_SYNC
@@ -105,10 +103,10 @@ _STALE_CAUSE = "generated for this app, but the spec no longer produces it: run 
 
 def layout_of(loaded: LoadedSpec) -> fastcheck.Layout:
     spec = loaded.spec
-    return fastcheck.Layout(spec.name, spec.charts.checkout, spec.charts.path, spec.argocd.manifests)
+    return fastcheck.Layout(spec.name, spec.charts.checkout, spec.charts.path, spec.argocd.manifests, spec.ci)
 
 
-def stale_files(app_dir: Path, charts: Path, where: fastcheck.Layout, spec_path: str, produced: set[str]) -> list[Path]:
+def stale_files(app_dir: Path, charts: Path | None, where: fastcheck.Layout, spec_path: str, produced: set[str]) -> list[Path]:
     """Files with this app's header (same app, same spec) that the spec no longer produces."""
     stale = []
     for key, path in fastcheck.candidates(app_dir, charts, where).items():

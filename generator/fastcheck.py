@@ -27,7 +27,9 @@ from generator import __version__, defaults, header
 from generator.paths import repo_relative
 from generator.yamlout import quote
 
-APP_FILES = (".travis.yml", "Makefile")
+# Every file next to the spec that may carry the app's header: the pipeline of any provider (the
+# ones `ci:` no longer selects are stale) and the Makefile.
+APP_FILES = (*defaults.CI_FILES.values(), "Makefile")
 _KEY = re.compile(r"(?P<indent> *)(?P<key>[A-Za-z][A-Za-z0-9]*):(?:[ ]+(?P<value>.*))?")
 _VALUE = re.compile(r"""(?P<q>["']?)(?P<text>[A-Za-z0-9_.][A-Za-z0-9_./-]*)(?P=q)(?:[ ]+#.*)?""")
 _WANTED = {("charts", "path"), ("charts", "checkout"), ("argocd", "manifests")}
@@ -42,6 +44,12 @@ class Layout:
     checkout: str
     chart_path: str
     manifests: str
+    ci: str = defaults.CI
+
+    @property
+    def app_files(self) -> tuple[str, str]:
+        """The files next to the spec that it generates."""
+        return defaults.CI_FILES[self.ci], "Makefile"
 
 
 def layout(source: bytes) -> Layout | None:
@@ -53,12 +61,15 @@ def layout(source: bytes) -> Layout | None:
     found = _scan(text)
     if found is None or "name" not in found:
         return None
-    name = found["name"]
+    name, ci = found["name"], found.get("ci", defaults.CI)
+    if ci not in defaults.CI_FILES:
+        return None
     return Layout(
         name,
         found.get("charts.checkout", defaults.CHECKOUT),
         found.get("charts.path", defaults.chart_path(name)),
         found.get("argocd.manifests", defaults.MANIFESTS),
+        ci,
     )
 
 
@@ -75,11 +86,11 @@ def _scan(text: str) -> dict[str, str] | None:
             return None  # a duplicate key: the spec is invalid, let the full path say so
         body = text[top.end():tops[index + 1].start() if index + 1 < len(tops) else len(text)]
         found[f"{key}:"] = ""
-        if key == "name":
+        if key in ("name", "ci"):
             parsed = _VALUE.fullmatch(value or "")
             if parsed is None or not _blank(body):
                 return None  # not a simple scalar, or one continued on the next lines
-            found["name"] = parsed["text"]
+            found[key] = parsed["text"]
         elif key in ("charts", "argocd"):
             if not _blank(value or "") or not _section(key, body, found):
                 return None  # a flow mapping or an alias, or a body we cannot read
@@ -118,9 +129,12 @@ def _section(section: str, body: str, found: dict[str, str]) -> bool:
     return True
 
 
-def candidates(app_dir: Path, charts: Path, where: Layout) -> dict[str, Path]:
-    """Every file that may carry this app's header, keyed like the header's file list ("root:path")."""
+def candidates(app_dir: Path, charts: Path | None, where: Layout) -> dict[str, Path]:
+    """Every file that may carry this app's header, keyed like the header's file list ("root:path");
+    only those next to the spec when `charts` is None."""
     found = {f"app:{name}": app_dir / name for name in APP_FILES}
+    if charts is None:
+        return found
     for entry in _files(charts / where.chart_path):
         found[f"charts:{where.chart_path}/{entry}"] = charts / where.chart_path / entry
     for entry in _prefixed(charts / where.manifests, f"{where.name}-"):
@@ -193,19 +207,19 @@ def prove(spec_path: Path, charts_override: Path | None, *, app_only: bool = Fal
     shown = repo_relative(spec_path)
     expected = (__version__, header.renderer_fingerprint(), header.digest(source), shown)
     files: dict[str, tuple[Path, header.Header, str]] = {}
-    places = {f"app:{name}": spec_path.parent / name for name in APP_FILES} if app_only else candidates(
-        spec_path.parent, charts, where)
+    required = {f"app:{name}" for name in where.app_files}
+    places = candidates(spec_path.parent, None if app_only else charts, where)
     for key, path in places.items():
         read = _read(path)
         if read is None or not is_ours(read[0], where.name, shown):
-            if key.startswith("app:"):
+            if key in required:
                 return None
             continue
         files[key] = (path, *read)
     awaited = _awaited_applications(files)
     if awaited is None:
         return None
-    recorded = header.set_digest([*files, *awaited]) if not app_only else next(iter(files.values()))[1].set_digest
+    recorded = header.set_digest([*files, *awaited]) if not app_only else files[min(required)][1].set_digest
     for path, found, body in files.values():
         made_by = (found.version, found.renderer, found.spec_digest, found.spec_path)
         if made_by != expected or found.set_digest != recorded:

@@ -87,7 +87,10 @@ def set_digest(paths: Iterable[str]) -> str:
 
 
 # What shapes the bytes of generated files besides the spec.
-_RENDERER_MODULES = ("defaults.py", "pipeline.py", "render.py", "yamlout.py")
+_RENDERER_MODULES = (
+    "defaults.py", "plan.py", "providers/github.py", "providers/gitlab.py", "providers/travis.py", "render.py",
+    "yamlout.py",
+)
 
 
 @cache

@@ -50,6 +50,7 @@ FileName = Annotated[str, _rule(names.file_name)]
 OneLine = Annotated[str, _rule(_one_line)]
 Encrypted = Annotated[str, _rule(names.encrypted)]
 Notify = Literal["always", "never", "change"]
+SecretName = Annotated[str, _rule(names.secret_name)]
 
 
 class Model(BaseModel):
@@ -167,6 +168,32 @@ class Travis(Model):
     slack: Slack | None = Field(None, description="Build notifications.")
 
 
+class GitHub(Model):
+    """GitHub Actions settings, used with `ci: github`."""
+
+    runs_on: Annotated[str, _rule(names.runner_label)] = Field(
+        "ubuntu-24.04", description="The runner label of every job."
+    )
+    charts_token: SecretName = Field(
+        "CHARTS_TOKEN",
+        description="The repository secret holding a token that may push to the charts repo and open pull requests "
+        "there; handed to promote as SHIPSPEC_CHARTS_TOKEN by the release steps only.",
+    )
+
+
+class GitLab(Model):
+    """GitLab CI settings, used with `ci: gitlab`."""
+
+    image: Annotated[str, _rule(names.ci_image)] = Field(
+        "docker:27", description="The job image (docker CLI, Alpine), run with a docker:27-dind service."
+    )
+    charts_token: SecretName = Field(
+        "CHARTS_TOKEN",
+        description="The masked, protected CI/CD variable holding a token that may push to the charts repo and open "
+        "merge requests there; handed to promote as SHIPSPEC_CHARTS_TOKEN by the release jobs only.",
+    )
+
+
 def _default_environments() -> list[Environment]:
     return [Environment(name=name) for name in DEFAULT_ENVIRONMENTS]
 
@@ -202,7 +229,18 @@ class Spec(Model):
     branches: dict[BranchName, Branch] | None = Field(
         None, max_length=MAX_BRANCHES, description="What each branch releases; default dev/staging/master, valid only with the default environments."
     )
+    ci: Literal["travis", "github", "gitlab"] = Field(
+        "travis",
+        description="Which CI pipeline generate writes: .travis.yml (travis), .github/workflows/shipspec.yml "
+        "(github) or .gitlab-ci.yml (gitlab).",
+    )
     travis: Travis = Field(default_factory=Travis, description="Travis CI settings.")
+    github: GitHub = Field(
+        default_factory=GitHub, description="GitHub Actions settings (runner label, charts token secret), used with `ci: github`."
+    )
+    gitlab: GitLab = Field(
+        default_factory=GitLab, description="GitLab CI settings (job image, charts token variable), used with `ci: gitlab`."
+    )
 
     @model_validator(mode="after")
     def _resolve_defaults(self) -> Spec:

@@ -24,6 +24,9 @@ _SECRET_KEY = re.compile(
     r"(password|passwd|passphrase|token|secret|(api|private|access|secret|signing|encryption)key|credentials?)$"
 )
 _BAD_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_RUNNER_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_IMAGE_WITH_TAG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*")
 
 
 def dns_label(value: str, max_length: int = 63) -> str | None:
@@ -159,3 +162,25 @@ def is_secret_key(key: str) -> bool:
     """Keys like `dbPassword` or `api_token`; `existingSecret` names a Secret and is fine."""
     folded = re.sub(r"[-_.\s]", "", key).lower()
     return not folded.startswith("existing") and bool(_SECRET_KEY.search(folded))
+
+
+def secret_name(value: str) -> str | None:
+    """A CI secret or variable name that a job can read as an environment variable."""
+    if not _ENV_VAR.fullmatch(value):
+        return "must be an environment variable name: letters, digits and '_', not starting with a digit"
+    # GitHub reserves the prefix for its own variables (docs.github.com, "Using secrets in GitHub Actions").
+    if value.upper().startswith("GITHUB_"):
+        return "must not start with GITHUB_, which GitHub reserves"
+    return None
+
+
+def runner_label(value: str) -> str | None:
+    if len(value) > 100 or not _RUNNER_LABEL.fullmatch(value):
+        return "must be one runner label: letters, digits, '.', '_' and '-'"
+    return None
+
+
+def ci_image(value: str) -> str | None:
+    if len(value) > 255 or not _IMAGE_WITH_TAG.fullmatch(value):
+        return "must be a Docker image reference, e.g. docker:27 (letters, digits and . _ / : @ -)"
+    return None

@@ -12,7 +12,8 @@ from typing import Any, Literal, NamedTuple
 
 import jinja2
 
-from generator import __version__, header, pipeline, yamlout
+from generator import __version__, defaults, header, plan, yamlout
+from generator.providers import github, gitlab, travis
 from generator.model import Environment, Spec
 from generator.resources import templates_dir
 from generator.spec import LoadedSpec
@@ -51,7 +52,7 @@ def _block(value: Any, indent: int) -> str:
 
 def outputs(spec: Spec) -> list[Output]:
     """Every file the spec can generate, in render order (an Application only once its environment has a tag)."""
-    files = [Output("app", ".travis.yml"), Output("app", "Makefile")]
+    files = [Output("app", defaults.CI_FILES[spec.ci]), Output("app", "Makefile")]
     files += [values_output(spec, env) for env in spec.environments]
     files += [application_output(spec, env) for env in spec.environments]
     return files
@@ -78,7 +79,7 @@ def render(loaded: LoadedSpec, tags: Mapping[str, str] | None = None) -> dict[Ou
     """
     spec, tags = loaded.spec, tags or {}
     files = outputs(spec)
-    bodies = [_travis(spec), _makefile(spec)]
+    bodies = [_PIPELINES[spec.ci](spec), _makefile(spec)]
     bodies += [_values(spec, env, release_tag(env, tags)) for env in spec.environments]
     bodies += [_application(spec, env) if release_tag(env, tags) else None for env in spec.environments]
     # The file list in every header is what the spec can generate, so a release never changes app files.
@@ -105,8 +106,28 @@ def _template(name: str, **context: Any) -> str:
 
 
 def _travis(spec: Spec) -> str:
-    jobs = pipeline.jobs(spec)
-    return _template("travis.yml.j2", spec=spec, jobs=jobs, version=__version__)
+    jobs = plan.jobs(spec)
+    return _template("travis.yml.j2", spec=spec, jobs=zip(jobs, travis.conditions(jobs)), version=__version__)
+
+
+def _github(spec: Spec) -> str:
+    jobs = plan.jobs(spec)
+    return _template(
+        "github.yml.j2", spec=spec, jobs=github.jobs(jobs), scheduled=plan.scheduled(jobs), version=__version__,
+        checkout=github.CHECKOUT, checkout_version=github.CHECKOUT_VERSION, setup_python=github.SETUP_PYTHON,
+        setup_python_version=github.SETUP_PYTHON_VERSION,
+    )
+
+
+def _gitlab(spec: Spec) -> str:
+    jobs = plan.jobs(spec)
+    return _template(
+        "gitlab-ci.yml.j2", spec=spec, jobs=gitlab.jobs(jobs), workflow_rules=gitlab.workflow_rules(jobs),
+        version=__version__,
+    )
+
+
+_PIPELINES = {"travis": _travis, "github": _github, "gitlab": _gitlab}
 
 
 def registry_host(repository: str) -> str | None:

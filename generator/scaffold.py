@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from generator import defaults
 from generator.model import DEFAULT_ENVIRONMENTS, Spec
 from generator.render import environment
 from generator.resources import schema_file, templates_dir
@@ -54,6 +55,7 @@ class Answers:
     environments: tuple[str, ...] = DEFAULT_ENVIRONMENTS
     team: str | None = None
     namespace: str | None = None
+    ci: str = "travis"
 
 
 def default_name(directory: Path) -> str:
@@ -111,13 +113,18 @@ def spec_text(answers: Answers, schema: str) -> str:
         namespace=None if answers.namespace in (None, answers.name) else answers.namespace,
         branches=branches_for(answers.environments),
         release_branch=release_branch(answers.environments),
+        ci=answers.ci,
     )
 
 
 def service_files(spec: Spec) -> dict[str, str]:
     """The service repo's starter files, relative to the spec's folder."""
     env = environment()
-    return {path: env.get_template(f"init/{name}").render(spec=spec) for path, name in _SERVICE_TEMPLATES.items()}
+    ci_file = defaults.CI_FILES[spec.ci]
+    return {
+        path: env.get_template(f"init/{name}").render(spec=spec, ci_file=ci_file)
+        for path, name in _SERVICE_TEMPLATES.items()
+    }
 
 
 def root_application(spec: Spec) -> tuple[str, str]:

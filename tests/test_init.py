@@ -282,3 +282,15 @@ def test_five_environment_table() -> None:
         "master": (("stag",), ("prod",), False),
     }
     assert branches_for(("master", "qa", "prod")) is not None and "main" in branches_for(("master", "qa", "prod"))
+
+
+@pytest.mark.parametrize(("ci", "pipeline"), [("github", ".github/workflows/shipspec.yml"), ("gitlab", ".gitlab-ci.yml")])
+def test_init_ci_scaffolds_that_providers_pipeline_and_says_which_secrets(tmp_path: Path, ci: str, pipeline: str) -> None:
+    proc = init(tmp_path, "app", *LAYOUTS["default"], "--ci", ci)
+    assert proc.returncode == 0, proc.stderr
+    assert set(tree(tmp_path / "app")) == APP_FILES - {".travis.yml"} | {pipeline}
+    assert load(tmp_path / "app" / "shipspec.yaml").spec.ci == ci
+    assert "DOCKER_USER, DOCKER_PASS and CHARTS_TOKEN" in proc.stdout and "travis" not in proc.stdout
+    assert pipeline in (tmp_path / "app" / "README.md").read_text()
+    checked = run_shipspec("check", "app", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout

@@ -137,3 +137,10 @@ def test_sample_myapp(repo_root: Path) -> None:
     spec = load(repo_root / "sample-projects" / "myapp" / "shipspec.yaml").spec
     assert (spec.argocd.project, spec.team, spec.environments[0].namespace) == ("myproject", "ops", "demo-app")
     assert spec.travis.slack is not None and len(spec.travis.secure) == 3
+
+
+def test_ci_providers(spec: Spec) -> None:
+    assert spec.ci == "travis"
+    assert (spec.github.runs_on, spec.github.charts_token) == ("ubuntu-24.04", "CHARTS_TOKEN")
+    assert (spec.gitlab.image, spec.gitlab.charts_token) == ("docker:27", "CHARTS_TOKEN")
+    assert spec_of(MINIMAL + "ci: gitlab\ngitlab:\n  chartsToken: RELEASE\n").gitlab.charts_token == "RELEASE"

@@ -89,3 +89,17 @@ def test_validate_hook_rejects_an_invalid_spec(hook_repo: Path, user_repo: Path,
     git("add", "-A", cwd=user_repo)
     done = try_repo(hook_repo, "shipspec-validate", user_repo, cache)
     assert done.returncode == 1 and "app/shipspec.yaml:5:7: name:" in done.stdout, done.stdout + done.stderr
+
+
+def test_the_check_hook_runs_when_any_providers_pipeline_changes() -> None:
+    import re
+
+    import yaml
+
+    from generator import defaults
+
+    (hook,) = [h for h in yaml.safe_load(HOOKS.read_text()) if h["id"] == "shipspec-check"]
+    pattern = re.compile(hook["files"])
+    for name in (*defaults.CI_FILES.values(), "Makefile", "shipspec.yaml"):
+        assert pattern.search(f"apps/api/{name}") and pattern.search(name), name
+    assert not pattern.search(".github/workflows/other.yml")

@@ -1,7 +1,7 @@
 """Find the external tools the test suite runs (helm, shellcheck, yamllint, ...).
 
 Tools come from `bash tests/install-tools.sh`: Python ones land in the venv's
-bin directory, Helm in `<repo>/.tools/bin`. A missing tool skips the test on a
+bin directory, Helm in `<repo>/.tools/bin`, node packages in `<repo>/.tools/node`. A missing tool skips the test on a
 developer machine and fails it in CI, where a skip would hide a broken install.
 """
 
@@ -28,7 +28,10 @@ KNOWN_TOOLS = (
     "pre-commit",
     "make",
     "git",
+    "zizmor",
+    "node",
 )
+NODE_MODULES = REPO_ROOT / ".tools" / "node" / "node_modules"  # npm ci of tests/node/package-lock.json
 
 
 def in_ci() -> bool:

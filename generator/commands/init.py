@@ -38,6 +38,7 @@ class Flags:
     team: str | None = None
     namespace: str | None = None
     schema_ref: str | None = None
+    ci: str = "travis"
 
 
 def run(flags: Flags, *, yes: bool = False, prompt: Prompt | None = None) -> int:
@@ -95,6 +96,7 @@ def resolve(flags: Flags, directory: Path, *, yes: bool, prompt: Prompt | None) 
         environments=flags.environments or DEFAULT_ENVIRONMENTS,
         team=flags.team or None,
         namespace=namespace,
+        ci=flags.ci,
     )
 
 
@@ -213,5 +215,14 @@ def _next_steps(loaded: LoadedSpec, charts: Path, count: int) -> None:
         out(f"  {shown_charts} is not a git clone: move its files into your clone of {spec.charts.repo}")
     out(f"  commit {spec.charts.path}/ (and bootstrap/, on the first app) in {shown_charts}; the first release "
         "writes each environment's Application")
-    out("  add DOCKER_USER, DOCKER_PASS and GITHUB_TOKEN (a token that may push to the charts repo and open pull "
-        "requests) to travis.secure with `travis encrypt`, then shipspec generate")
+    token = spec.github.charts_token if spec.ci == "github" else spec.gitlab.charts_token
+    out(f"  {_SECRETS[spec.ci].format(token=token)}")
+
+
+_SECRETS = {
+    "travis": "add DOCKER_USER, DOCKER_PASS and GITHUB_TOKEN (a token that may push to the charts repo and open pull "
+              "requests) to travis.secure with `travis encrypt`, then shipspec generate",
+    "github": "create the repository secrets DOCKER_USER, DOCKER_PASS and {token} (see the README's pipeline section)",
+    "gitlab": "create the masked, protected CI/CD variables DOCKER_USER, DOCKER_PASS and {token}, and protect the "
+              "release branches (see the README's pipeline section)",
+}
