@@ -45,18 +45,20 @@ def specs(draw: st.DrawFn) -> dict:
         branches[f"branch-{number}"] = {"deploy": deploy, "propose": propose, "cron": draw(st.booleans())}
     return {"apiVersion": "shipspec/v1", "kind": "App", "name": "app", "image": {"repository": "acme/app"},
             "charts": {"repo": "git@github.com:acme/charts.git"}, "environments": environments,
-            "branches": branches}
+            "branches": branches, "ci": draw(st.sampled_from(["travis", "github", "gitlab"]))}
 
 
-def make_calls(travis: dict) -> list[list[str]]:
-    """The make goals of every job, from the job's own commands."""
-    calls = []
-    for job in travis["jobs"]["include"]:
-        for command in [*job.get("before_script", []), *job["script"]]:
-            words = shlex.split(command)
-            if words[0] == "make":
-                calls.append(words[1:])
-    return calls
+def make_calls(document: object) -> list[list[str]]:
+    """The make goals of every command line anywhere in a CI file (Travis scripts, GitHub `run:`,
+    GitLab `script:`)."""
+    if isinstance(document, dict):
+        return [call for value in document.values() for call in make_calls(value)]
+    if isinstance(document, list):
+        return [call for value in document for call in make_calls(value)]
+    if isinstance(document, str):
+        lines = [shlex.split(line) for line in document.splitlines() if line.strip().startswith("make ")]
+        return [words[1:] for words in lines]
+    return []
 
 
 @settings(max_examples=examples(40), deadline=None)
@@ -69,8 +71,12 @@ def test_every_make_target_a_job_calls_exists_and_every_promote_it_runs_is_accep
         spec_path.write_text(yaml.safe_dump(data))
         loaded = load(spec_path)
         files = {o.path: text for o, text in render(loaded).items() if o.root == "app"}
-        (folder / "Makefile").write_text(files["Makefile"])
-        for goals in make_calls(yaml.safe_load(files[".travis.yml"])):
+        (folder / "Makefile").write_text(files.pop("Makefile"))
+        [pipeline] = files.values()
+        calls = make_calls(yaml.safe_load(pipeline))
+        assert any("docker-push" in goals for goals in calls) == any(  # every releasing branch has its job
+            rule["deploy"] or rule["propose"] for rule in data["branches"].values())
+        for goals in calls:
             done = subprocess.run([make, "-n", *goals, "TAG=abc1234", "SHIPSPEC=shipspec"], cwd=folder,
                                   capture_output=True, text=True, check=False)
             assert done.returncode == 0, (goals, done.stderr)  # a missing target fails `make -n`
