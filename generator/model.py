@@ -106,6 +106,11 @@ class Charts(Model):
         defaults.CHECKOUT,
         description="A local checkout of the charts repo, relative to the spec, where generate and check work.",
     )
+    review: Literal["github", "gitlab"] | None = Field(
+        None,
+        description="The review API of `promote --pr`: github (pull requests) or gitlab (merge requests); "
+        "default gitlab when the host of charts.repo is gitlab.com or contains gitlab, else github.",
+    )
 
 
 class ArgoNotify(Model):
@@ -207,6 +212,7 @@ class Spec(Model):
     @model_validator(mode="after")
     def _resolve_defaults(self) -> Spec:
         self.charts.path = self.charts.path or defaults.chart_path(self.name)
+        self.charts.review = self.charts.review or defaults.review_api(self.charts.repo)
         for env in self.environments:
             env.namespace = env.namespace or self.name
             env.values_file = env.values_file or defaults.values_file(env.name)
