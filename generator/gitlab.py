@@ -21,7 +21,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from generator import defaults, httpjson
+from generator import hosts, httpjson
 from generator.errors import OperationFailed, UsageError
 from generator.redact import redact, register
 
@@ -66,7 +66,7 @@ def api_root_for(repo: str) -> str:
         value = os.environ.get(name, "").strip()
         if value:
             return value
-    host = defaults.repo_host(repo)
+    host = hosts.repo_host(repo)
     if not host:
         raise OperationFailed(f"charts.repo {redact(repo)!r} names no host: set GITLAB_API_URL to the GitLab API "
                               "root, e.g. https://gitlab.example.com/api/v4")
