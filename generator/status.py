@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import git, review, tagedit, workspace
-from generator.errors import OperationFailed
+from generator.errors import InvalidSpec, OperationFailed
 from generator.output import err
+from generator.paths import git_root
 from generator.redact import redact
-from generator.spec import LoadedSpec, display_path
+from generator.spec import LoadedSpec, display_path, load
 
 PROPOSAL_PREFIX = "shipspec/"
 
@@ -79,30 +81,38 @@ class Charts:
         return self._branches
 
 
-def collect(loaded: Sequence[LoadedSpec], *, charts_url: str | None, charts_dir: Path | None) -> list[AppStatus]:
-    """The status of every app, in the order given."""
-    with ExitStack() as stack:
-        sources: dict[tuple[str, str], Charts] = {}
+def collect(paths: Sequence[Path], *, charts_url: str | None, charts_dir: Path | None) -> list[AppStatus]:
+    """The status of every app, in the order given; InvalidSpec with every problem of every spec."""
+    with ExitStack() as stack, ThreadPoolExecutor(max_workers=4) as pool:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="shipspec-status-")))
+        clones: dict[tuple[str, str], Future[Charts]] = {}
+        loaded, problems = [], []
+        for path in paths:
+            try:
+                item = load(path)
+            except InvalidSpec as exc:
+                problems += exc.problems
+                continue
+            key = (charts_url or item.spec.charts.repo, item.spec.charts.branch)
+            if key not in clones:  # clone while the other specs load: git works while Python parses
+                clones[key] = pool.submit(_open_charts, *key, charts_dir, scratch / f"charts-{len(clones)}")
+            loaded.append((item, key))
+        if problems:
+            raise InvalidSpec(problems)
+        sources = {key: future.result() for key, future in clones.items()}
         proposals = _Proposals()
         apps = []
-        for item in loaded:
-            key = (charts_url or item.spec.charts.repo, item.spec.charts.branch)
-            if key not in sources:
-                sources[key] = stack.enter_context(_charts(key[0], key[1], charts_dir))
+        for item, key in loaded:
             apps.append(_app(item, sources[key], key[0]))
             proposals.add(item, sources[key], apps[-1])
-        _add_commits(loaded, apps)
+        _add_commits([item for item, _ in loaded], apps)
         return apps
 
 
-@contextmanager
-def _charts(url: str, branch: str, charts_dir: Path | None) -> Iterator[Charts]:
+def _open_charts(url: str, branch: str, charts_dir: Path | None, destination: Path) -> Charts:
     if charts_dir is not None:
-        yield Charts(charts_dir, git.toplevel(charts_dir))
-        return
-    with tempfile.TemporaryDirectory(prefix="shipspec-status-") as scratch:
-        clone = git.clone(url, Path(scratch, "charts"), branch)
-        yield Charts(clone.path, clone)
+        return Charts(charts_dir, git.toplevel(charts_dir))
+    return Charts(destination, git.clone(url, destination, branch))
 
 
 def _app(item: LoadedSpec, charts: Charts, url: str) -> AppStatus:
@@ -115,9 +125,10 @@ def _app(item: LoadedSpec, charts: Charts, url: str) -> AppStatus:
 
 
 def _overlay_tag(path: Path, where: str) -> str | None:
+    """The overlay's tag; None when it has none yet (or an empty one, as shipspec 1.0 wrote)."""
     tag = workspace.read_tag(path)
     if tag is not None or not path.is_file():
-        return tag
+        return tag or None
     # Not shipspec's own layout (edited by hand): parse it as YAML instead.
     return tagedit.current_tag(path.read_text(encoding="utf-8", errors="replace"), where)
 
@@ -161,9 +172,9 @@ class _Proposals:
 def _add_commits(loaded: Sequence[LoadedSpec], apps: list[AppStatus]) -> None:
     by_repo: dict[Path, tuple[git.Repo, list[AppStatus]]] = {}
     for item, app in zip(loaded, apps):
-        repo = git.toplevel(item.directory.resolve())
-        if repo is not None:
-            by_repo.setdefault(repo.path, (repo, []))[1].append(app)
+        root = git_root(item.directory)  # a monorepo's thousand specs: no git process each
+        if root is not None:
+            by_repo.setdefault(root, (git.Repo(root), []))[1].append(app)
     for repo, members in by_repo.values():
         History(repo).annotate(members)
 

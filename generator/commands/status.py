@@ -12,9 +12,8 @@ from typing import Any
 
 from generator import __version__
 from generator.discovery import find_specs
-from generator.errors import EXIT_OK, InvalidSpec, UsageError
+from generator.errors import EXIT_OK, UsageError
 from generator.output import emit_json, out
-from generator.spec import LoadedSpec, load
 from generator.status import AppStatus, EnvStatus, collect
 
 AWAITING = "awaiting first release"
@@ -27,24 +26,12 @@ def run(arguments: Sequence[str], *, output_format: str = "text", charts_url: st
     directory = Path(charts_dir) if charts_dir is not None else None
     if directory is not None and not directory.is_dir():
         raise UsageError(f"--charts-dir {charts_dir}: not a directory; pass a checkout of the charts repo")
-    apps = collect(_load_all(arguments), charts_url=charts_url, charts_dir=directory)
+    apps = collect(find_specs(arguments), charts_url=charts_url, charts_dir=directory)
     if output_format == "json":
         emit_json({"version": __version__, "apps": [as_json(app) for app in apps]})
     else:
         out("\n\n".join(table(app) for app in apps))
     return EXIT_OK
-
-
-def _load_all(arguments: Sequence[str]) -> list[LoadedSpec]:
-    loaded, problems = [], []
-    for path in find_specs(arguments):
-        try:
-            loaded.append(load(path))
-        except InvalidSpec as exc:  # every problem of every spec at once, then exit 2
-            problems += exc.problems
-    if problems:
-        raise InvalidSpec(problems)
-    return loaded
 
 
 def table(app: AppStatus) -> str:
