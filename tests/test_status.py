@@ -222,3 +222,29 @@ def test_dates_come_from_the_author_not_the_committer(world: World, monkeypatch:
     done = subprocess.run(["git", "log", "-1", "--format=%aI", app.tags[0]], cwd=app.directory,
                           capture_output=True, text=True, check=True)
     assert done.stdout.strip() == DATES[0]
+
+
+def test_the_benchmark_workload_has_a_release_history(tmp_path: Path, status, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import workload
+
+    root = tmp_path / "mono"
+    workload.create(root, 6)
+    monkeypatch.chdir(root)
+    with pytest.raises(SystemExit) as generated:
+        main(["generate", "apps"])
+    assert generated.value.code == 0
+    capsys.readouterr()
+    url = workload.releases(root, commits=20)
+    code, out, _err = status("apps", "--format", "json", "--charts-url", url)
+    apps = json.loads(out)["apps"]
+    assert code == 0 and len(apps) == 6
+    for app in apps:
+        dev, stag, prod = app["environments"]
+        assert dev["commit"]["subject"].startswith("change 1")  # released from the newest three commits
+        for env, before in ((stag, dev), (prod, stag)):
+            if not env["pinned"] and not before["pinned"]:
+                assert env["commit"] is not None and env["behind"]["commits"] >= 3, app
