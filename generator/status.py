@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import git, review, tagedit, workspace
-from generator.errors import InvalidSpec, OperationFailed
+from generator.errors import InvalidSpec, OperationFailed, ShipspecError
 from generator.output import err
 from generator.paths import git_root
 from generator.redact import redact
@@ -69,6 +69,7 @@ class Charts:
 
     root: Path
     repo: git.Repo | None
+    owned: bool  # our own clone, which may fetch; never a fetch into the user's --charts-dir checkout
     _branches: set[str] | None = None
 
     def proposal_branches(self) -> set[str]:
@@ -111,8 +112,8 @@ def collect(paths: Sequence[Path], *, charts_url: str | None, charts_dir: Path |
 
 def _open_charts(url: str, branch: str, charts_dir: Path | None, destination: Path) -> Charts:
     if charts_dir is not None:
-        return Charts(charts_dir, git.toplevel(charts_dir))
-    return Charts(destination, git.clone(url, destination, branch))
+        return Charts(charts_dir, git.toplevel(charts_dir), owned=False)
+    return Charts(destination, git.clone(url, destination, branch), owned=True)
 
 
 def _app(item: LoadedSpec, charts: Charts, url: str) -> AppStatus:
@@ -148,25 +149,34 @@ class _Proposals:
             branch = f"{PROPOSAL_PREFIX}{spec.name}/{env.name}"
             if branch not in charts.proposal_branches():
                 continue
-            kind, found = self._find_open(item, branch)
+            found = self._find_open(item, branch)
             if found is not None:
-                path = f"{spec.charts.path}/{env.values_file}"
-                text = charts.repo.show_file(charts.repo.fetch(branch), path)
-                tag = tagedit.current_tag(text, f"{branch}:{path}")
-                status.proposal = Proposal(kind, found.label, found.number, found.url, branch, tag)
+                kind, proposal = found
+                tag = _proposed_tag(charts.repo, charts.owned, branch, f"{spec.charts.path}/{env.values_file}")
+                status.proposal = Proposal(kind, proposal.label, proposal.number, proposal.url, branch, tag)
 
-    def _find_open(self, item: LoadedSpec, branch: str) -> tuple[str, review.Proposal | None]:
+    def _find_open(self, item: LoadedSpec, branch: str) -> tuple[str, review.Proposal] | None:
         key = (item.spec.charts.review, item.spec.charts.repo)
-        client = self.clients.get(key) or self.clients.setdefault(key, review.for_spec(item.spec))
         if key in self.failed:
-            return client.noun, None
+            return None
         try:
-            return client.noun, client.find_open_pull(branch, item.spec.charts.branch)
-        except OperationFailed as exc:  # the table is still worth printing without it: warn once per repo
+            client = self.clients.get(key) or self.clients.setdefault(key, review.for_spec(item.spec))
+            found = client.find_open_pull(branch, item.spec.charts.branch)
+        except ShipspecError as exc:  # the table is still worth printing without it: warn once per repo
             self.failed.add(key)
-            err(f"shipspec: warning: cannot list the open {client.noun}s of {redact(item.spec.charts.repo)}: "
+            err(f"shipspec: warning: cannot list the open pull/merge requests of {redact(item.spec.charts.repo)}: "
                 f"{exc.message}")
-            return client.noun, None
+            return None
+        return (client.noun, found) if found is not None else None
+
+
+def _proposed_tag(repo: git.Repo, owned: bool, branch: str, path: str) -> str | None:
+    """The tag the branch's overlay proposes: fetched into our clone, or as a --charts-dir checkout last saw it."""
+    try:
+        revision = repo.fetch(branch) if owned else f"refs/remotes/origin/{branch}"
+        return tagedit.current_tag(repo.show_file(revision, path), f"{branch}:{path}")
+    except OperationFailed:  # the branch went away since ls-remote listed it (merged and deleted)
+        return None
 
 
 def _add_commits(loaded: Sequence[LoadedSpec], apps: list[AppStatus]) -> None:

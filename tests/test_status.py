@@ -174,7 +174,7 @@ def test_a_rejected_token_warns_and_still_prints_the_table(world: World, github:
     monkeypatch.setenv("GITHUB_TOKEN", "ghp-wrong-token-123456")
     code, out, err = status(str(app.spec))
     assert code == 0 and "awaiting first release\n" in out
-    assert "warning: cannot list the open pull requests" in err and "HTTP 401" in err
+    assert "warning: cannot list the open pull/merge requests" in err and "HTTP 401" in err
     assert "ghp-wrong-token-123456" not in out + err
 
 
@@ -248,3 +248,17 @@ def test_the_benchmark_workload_has_a_release_history(tmp_path: Path, status, ca
         for env, before in ((stag, dev), (prod, stag)):
             if not env["pinned"] and not before["pinned"]:
                 assert env["commit"] is not None and env["behind"]["commits"] >= 3, app
+
+
+def test_charts_dir_never_fetches_into_the_checkout(world: World, github: FakeGitHub, promote, status,  # noqa: F811
+                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = dated_app(world, monkeypatch)
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", world.bare.as_uri(), str(checkout))
+    assert promote("prod", "--tag", app.tags[2], "--pr", "--spec", str(app.spec))[0] == 0
+    code, out, _err = status(str(app.spec), "--charts-dir", str(checkout))
+    assert code == 0 and out.endswith("awaiting first release; pull request #1 open\n")  # not fetched yet
+    assert not (checkout / ".git" / "shallow").exists() and not (checkout / ".git" / "FETCH_HEAD").exists()
+    git(checkout, "fetch", "-q")
+    code, out, _err = status(str(app.spec), "--charts-dir", str(checkout))
+    assert out.endswith(f"awaiting first release; pull request #1 proposes {app.tags[2]}\n")
