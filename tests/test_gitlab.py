@@ -163,3 +163,17 @@ def test_review_api_defaults_from_the_host(repo: str, explicit: str | None, expe
     monkeypatch.setenv("SHIPSPEC_CHARTS_TOKEN", "charts-token-123")
     monkeypatch.setenv("GITLAB_API_URL", "https://gitlab.example/api/v4")
     assert isinstance(review.for_spec(loaded), GitLab if expected == "gitlab" else GitHub)
+
+
+@pytest.mark.parametrize(("repo", "host"), [
+    ("git@GitLab.Example.com:group/charts.git", "gitlab.example.com"),
+    ("gitlab.example.com:group/charts", "gitlab.example.com"),
+    ("ssh://git@[2001:db8::1]:2222/group/charts.git", "2001:db8::1"),
+    ("https://user@gitlab.example.com:8443/group/charts.git", "gitlab.example.com"),
+    ("file:///srv/git/charts.git", ""),
+    ("/srv/git/charts.git", ""),
+])
+def test_repo_host(repo: str, host: str) -> None:
+    from generator.hosts import repo_host
+
+    assert repo_host(repo) == host

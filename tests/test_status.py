@@ -262,3 +262,14 @@ def test_charts_dir_never_fetches_into_the_checkout(world: World, github: FakeGi
     git(checkout, "fetch", "-q")
     code, out, _err = status(str(app.spec), "--charts-dir", str(checkout))
     assert out.endswith(f"awaiting first release; pull request #1 proposes {app.tags[2]}\n")
+
+
+def test_a_review_client_that_cannot_be_built_is_a_warning(world: World, status,  # noqa: F811
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    app = world.app(extra="  review: gitlab\n")  # a file:// charts repo names no GitLab host
+    work = world.root / "seed"
+    git(work, "push", "-q", "origin", "HEAD:refs/heads/shipspec/myapp/dev")
+    monkeypatch.setenv("GITLAB_TOKEN", "glpat-some-token-123")
+    code, out, err = status(str(app.spec))
+    assert code == 0 and out.count("awaiting first release") == 3
+    assert err.count("warning: cannot list the open pull/merge requests") == 1 and "set GITLAB_API_URL" in err
