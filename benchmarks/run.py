@@ -40,6 +40,7 @@ class Bench:
         self.floor = [sys.executable, str(HERE / "floor.py")]
         self.log = workdir / "stderr.log"
         self.built: dict[tuple[str, int, str], Path] = {}
+        self.charts_urls: dict[Path, str] = {}
         self.rows: list[report.Row] = []
 
     def available(self, *words: str) -> str:
@@ -59,6 +60,8 @@ class Bench:
                 workload.drift(root, 10)
             elif variant == "invalid":
                 workload.break_specs(root, 10)
+            elif variant == "status":
+                self.charts_urls[root] = workload.releases(root)
             self.built[key] = root
         return self.built[key]
 
@@ -115,6 +118,10 @@ def figures(bench: Bench, sizes: tuple[int, int, int], pairs: tuple[int, int]) -
         check_figures(bench, sizes, pairs)
     else:
         bench.skip("check", "`shipspec check` does not exist yet")
+    if bench.available("status"):
+        status_figure(bench, many, warm)
+    else:
+        bench.skip("status", "`shipspec status` does not exist yet")
     fresh_ship, fresh_floor = bench.tree("shipspec", many, "fresh"), bench.tree("floor", many, "fresh")
     bench.figure(
         f"generate {many} apps, fresh", bench.ship(f"generate {many} fresh", fresh_ship, "generate", "apps"),
@@ -162,6 +169,20 @@ def check_figures(bench: Bench, sizes: tuple[int, int, int], pairs: tuple[int, i
         f"check {most} apps, --jobs 2 vs --jobs 1",
         bench.ship(f"check {most} --jobs 2", ship, "check", "--jobs", "2", "apps"),
         bench.ship(f"check {most} --jobs 1", ship, "check", "--jobs", "1", "apps"), warm, 0.7,
+    )
+
+
+def status_figure(bench: Bench, apps: int, pairs: int) -> None:
+    """`status` of a monorepo (one charts repo, one app repo) against the git it cannot avoid: the
+    shallow clone of the charts branch. No target yet: the figure shows what status adds per app."""
+    root = bench.tree("shipspec", apps, "status")
+    url = bench.charts_urls[root]
+    clone = (f"d=$(mktemp -d) && git clone -q --depth=1 --single-branch --no-tags --branch=master {shlex.quote(url)} "
+             '"$d/charts" && rm -rf "$d"')
+    bench.figure(
+        f"status {apps} apps, one clone",
+        bench.ship(f"status {apps} --format json", root, "status", "apps", "--format", "json", "--charts-url", url),
+        Command("shallow clone of the charts repo", ["sh", "-c", clone], root), pairs, None,
     )
 
 

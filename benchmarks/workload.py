@@ -18,7 +18,9 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import random
+import re
 import subprocess
 from pathlib import Path
 
@@ -216,6 +218,41 @@ def break_specs(root: Path, count: int) -> list[Path]:
         path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
         broken.append(path)
     return broken
+
+
+_IDENTITY = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com", "GIT_COMMITTER_NAME": "Bench",
+             "GIT_COMMITTER_EMAIL": "bench@example.com"}
+# Where each environment's tag sits in the monorepo's history (commits back from the newest),
+# cycling by app so a status run meets several distinct pairs of tags, as a real monorepo does.
+# An overlay before its first release: an empty tag, or (SPEC 1.1) no tag line at all.
+_UNRELEASED = re.compile(r'^(image:\n  repository: .*\n)(?:  tag: ""\n)?(?!  tag: )', re.M)
+_RELEASED_BACK = {"dev": (0, 1, 2), "stag": (5, 6, 7, 8), "prod": (11, 12, 13, 14, 15)}
+
+
+def releases(root: Path, commits: int = 20) -> str:
+    """Give a generated workload a release history for `status`: `commits` monorepo commits, each
+    unpinned overlay releasing one of them, and the charts checkout as a git repo; its file:// URL."""
+    env = {**os.environ, **_IDENTITY}
+    shas = []
+    for number in range(commits):
+        date = f"2026-01-{number + 1:02d}T12:00:00+00:00"
+        (root / "apps" / "CHANGES").write_text(f"change {number}\n", encoding="utf-8")
+        subprocess.run(["git", "-C", str(root), "add", "apps"], check=True, env=env)
+        subprocess.run(["git", "-C", str(root), "commit", "-q", "--no-verify", "-m", f"change {number}"], check=True,
+                       env={**env, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
+        shas.append(subprocess.run(["git", "-C", str(root), "rev-parse", "--short=7", "HEAD"], check=True,
+                                   capture_output=True, text=True).stdout.strip())
+    for index, name in enumerate(sorted(p.name for p in (root / "apps").iterdir() if p.is_dir())):
+        for environment, back in _RELEASED_BACK.items():
+            path = root / "charts" / "charts" / name / f"values.{environment}.yaml"
+            tag = shas[-1 - back[index % len(back)]]
+            text = _UNRELEASED.sub(lambda m: f'{m[1]}  tag: "{tag}"\n', path.read_text(encoding="utf-8"), count=1)
+            path.write_text(text, encoding="utf-8")
+    charts = root / "charts"
+    subprocess.run(["git", "init", "-q", "-b", "master", str(charts)], check=True)
+    subprocess.run(["git", "-C", str(charts), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(charts), "commit", "-q", "--no-verify", "-m", "releases"], check=True, env=env)
+    return charts.resolve().as_uri()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -128,6 +128,25 @@ def rollback(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_
     return command.run(env, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo, charts_url=charts_url)
 
 
+@cli.command(short_help="Show what runs where: the tag of each app in each environment.")
+@SPECS
+@FORMAT
+@click.option("--charts-url", envvar="SHIPSPEC_CHARTS_URL", metavar="URL",
+              help="Clone this URL instead of charts.repo, e.g. an https URL carrying a CI token "
+              "(env SHIPSPEC_CHARTS_URL); it is never printed in clear.")
+@click.option("--charts-dir", type=click.Path(file_okay=False), default=None,
+              help="Read this local checkout of the charts repo instead of a fresh shallow clone.")
+def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, charts_dir: str | None) -> int:
+    """Show, per app and environment, the tag the charts branch holds, pins, open promotion requests, and how
+    far each environment is behind the one before it (from git alone).
+
+    Exit 0 ok, 1 charts repo unreadable, 2 bad input.
+    """
+    from generator.commands import status as command
+
+    return command.run(specs, output_format=output_format, charts_url=charts_url, charts_dir=charts_dir)
+
+
 @cli.command(short_help="Scaffold a new service and its Helm chart.")
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @click.option("--name", help="App name (DNS-1123 label); default: the directory's name.")

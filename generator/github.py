@@ -1,28 +1,24 @@
 """Just enough of the GitHub REST API to keep one open pull request per branch.
 
-Standard library only (urllib): three endpoints do not justify a dependency.
-The API root comes from GITHUB_API_URL so GitHub Enterprise Server
-(`https://HOST/api/v3`) works too.
+The transport is `httpjson` (standard library). The API root comes from
+GITHUB_API_URL so GitHub Enterprise Server (`https://HOST/api/v3`) works too;
+the token from GITHUB_TOKEN, else SHIPSPEC_CHARTS_TOKEN (SPEC 1.1).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from generator import __version__
+from generator import httpjson
 from generator.errors import OperationFailed, UsageError
 from generator.redact import redact, register
 
 DEFAULT_API = "https://api.github.com"
-TIMEOUT_SECONDS = 30
-MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+TOKEN_VARIABLES = ("GITHUB_TOKEN", "SHIPSPEC_CHARTS_TOKEN")
 _SCP = re.compile(r"(?:[^@/\s]+@)?[^:/\s]+:(?P<path>[^\s]+)")
 _HINTS = {
     401: "GitHub rejected the token: check that GITHUB_TOKEN is valid and not expired",
@@ -35,6 +31,10 @@ _HINTS = {
 class PullRequest:
     number: int
     url: str
+
+    @property
+    def label(self) -> str:
+        return f"pull request #{self.number}"
 
 
 def repository_of(url: str) -> tuple[str, str]:
@@ -51,6 +51,8 @@ def repository_of(url: str) -> tuple[str, str]:
 class GitHub:
     """A client for the pulls endpoints of one repository."""
 
+    noun = "pull request"
+
     def __init__(self, owner: str, repo: str, token: str, api_root: str = DEFAULT_API) -> None:
         register(token)
         self.owner, self.repo, self._token = owner, repo, token
@@ -58,11 +60,11 @@ class GitHub:
 
     @classmethod
     def from_environment(cls, owner: str, repo: str) -> GitHub:
-        token = os.environ.get("GITHUB_TOKEN", "").strip()
+        token = token_from_environment()
         if not token:
             raise OperationFailed(
-                "GITHUB_TOKEN is not set: a pull request needs a GitHub token with write access to "
-                f"{owner}/{repo} (set it as a secure variable of the CI job)"
+                "GITHUB_TOKEN is not set (nor SHIPSPEC_CHARTS_TOKEN): a pull request needs a GitHub token with "
+                f"write access to {owner}/{repo} (set it as a secure variable of the CI job)"
             )
         return cls(owner, repo, token, os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API)
 
@@ -95,42 +97,29 @@ class GitHub:
 
     def _request(self, method: str, path: str, *, query: dict[str, str] | None = None,
                  body: dict[str, Any] | None = None) -> Any:
-        url = f"{self.api_root}/repos/{_quote(self.owner)}/{_quote(self.repo)}/{path}"
-        if query:
-            url += "?" + urllib.parse.urlencode(query)
-        request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None)
-        request.add_header("Accept", "application/vnd.github+json")
-        request.add_header("Authorization", f"Bearer {self._token}")
-        request.add_header("X-GitHub-Api-Version", "2022-11-28")
-        request.add_header("User-Agent", f"shipspec/{__version__}")
-        if body is not None:
-            request.add_header("Content-Type", "application/json")
-        where = f"GitHub API {method} {redact(url)}"
+        url = f"{self.api_root}/repos/{httpjson.quote(self.owner)}/{httpjson.quote(self.repo)}/{path}"
+        url = httpjson.with_query(url, query)
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {self._token}",
+            "X-GitHub-Api-Version": "2022-11-28",
+        }
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - http(s) root
-                return json.loads(response.read(MAX_RESPONSE_BYTES) or b"null")
-        except urllib.error.HTTPError as exc:
-            raise OperationFailed(_http_error(where, exc)) from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise OperationFailed(redact(f"{where}: cannot reach the API ({reason}); "
-                                         "check GITHUB_API_URL and the network, then retry")) from None
-        except ValueError:
-            raise OperationFailed(f"{where}: the answer is not JSON; check GITHUB_API_URL") from None
+            return httpjson.call(method, url, headers, body=body, where=f"GitHub API {method} {redact(url)}",
+                                 root_variable="GITHUB_API_URL")
+        except httpjson.HttpFailure as failure:
+            raise OperationFailed(_http_error(failure)) from None
 
 
-def _quote(part: str) -> str:
-    return urllib.parse.quote(part, safe="")
+def token_from_environment() -> str:
+    """GITHUB_TOKEN, else SHIPSPEC_CHARTS_TOKEN; '' when neither is set."""
+    return next((v for v in (os.environ.get(n, "").strip() for n in TOKEN_VARIABLES) if v), "")
 
 
-def _http_error(where: str, error: urllib.error.HTTPError) -> str:
-    try:
-        data = json.loads(error.read(MAX_RESPONSE_BYTES))
-    except (ValueError, OSError):
-        data = {}
-    data = data if isinstance(data, dict) else {}
-    details = [str(data.get("message") or error.reason)]
+def _http_error(failure: httpjson.HttpFailure) -> str:
+    data = failure.data if isinstance(failure.data, dict) else {}
+    details = [str(data.get("message") or failure.reason)]
     details += [str(e.get("message") or e.get("code")) for e in data.get("errors") or [] if isinstance(e, dict)]
-    message = f"{where}: HTTP {error.code}: {'; '.join(d for d in details if d)}"
-    hint = _HINTS.get(error.code)
+    message = f"{failure.where}: HTTP {failure.status}: {'; '.join(d for d in details if d)}"
+    hint = _HINTS.get(failure.status)
     return redact(message + (f"\n  hint: {hint}" if hint else ""))

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from generator import defaults, names
+from generator import defaults, hosts, names
 
 DEFAULT_ENVIRONMENTS = ("dev", "stag", "prod")
 SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -106,6 +106,11 @@ class Charts(Model):
     checkout: Annotated[str, _rule(_one_line)] = Field(
         defaults.CHECKOUT,
         description="A local checkout of the charts repo, relative to the spec, where generate and check work.",
+    )
+    review: Literal["github", "gitlab"] | None = Field(
+        None,
+        description="The review API of `promote --pr`: github (pull requests) or gitlab (merge requests); "
+        "default gitlab when the host of charts.repo is gitlab.com or contains gitlab, else github.",
     )
 
 
@@ -245,6 +250,7 @@ class Spec(Model):
     @model_validator(mode="after")
     def _resolve_defaults(self) -> Spec:
         self.charts.path = self.charts.path or defaults.chart_path(self.name)
+        self.charts.review = self.charts.review or hosts.review_api(self.charts.repo)
         for env in self.environments:
             env.namespace = env.namespace or self.name
             env.values_file = env.values_file or defaults.values_file(env.name)

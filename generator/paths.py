@@ -31,3 +31,8 @@ def _git_root(directory: Path) -> Path | None:
     if (directory / ".git").exists():
         return directory
     return _git_root(directory.parent) if directory.parent != directory else None
+
+
+def git_root(directory: Path) -> Path | None:
+    """The root of the git work tree holding `directory` (resolved), found without running git."""
+    return _git_root(directory.resolve())

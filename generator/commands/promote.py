@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from generator import git, header, names, tagedit
+from generator import git, header, names, review, tagedit
 from generator.release_notes import pull_request_body
 from generator.errors import EXIT_OK, OperationFailed, UsageError
-from generator.github import GitHub, repository_of
 from generator.model import Environment
 from generator.output import err, out
 from generator.redact import redact
@@ -121,7 +120,7 @@ def publish(release: Release, *, history: bool = False, before: Callable[[git.Re
     charts = release.loaded.spec.charts
     github = None
     if not release.direct and not release.dry_run:  # fail on a missing token before any clone
-        github = GitHub.from_environment(*repository_of(charts.repo))
+        github = review.for_spec(release.loaded.spec)
     release.rendered  # noqa: B018 - render before the clone: a retry then only writes and pushes
     with tempfile.TemporaryDirectory(prefix="shipspec-promote-") as scratch:
         clone = git.clone(release.charts_url, Path(scratch, "charts"), charts.branch, token=release.token,
@@ -187,7 +186,7 @@ def _deploy(release: Release, clone: git.Repo) -> int:
     raise _gave_up(branch)
 
 
-def _propose(release: Release, clone: git.Repo, github: GitHub | None) -> int:
+def _propose(release: Release, clone: git.Repo, github: review.Review | None) -> int:
     spec, env = release.loaded.spec, release.env.name
     base, branch, title = spec.charts.branch, f"shipspec/{spec.name}/{env}", release.title
     for attempt in range(ATTEMPTS):
@@ -210,7 +209,7 @@ def _propose(release: Release, clone: git.Repo, github: GitHub | None) -> int:
                 err(f"shipspec: push to {branch} rejected ({pushed.detail}): another run updated it; re-applying")
                 continue
         action, pull = github.upsert_pull(branch, base, title, body)
-        out(f"pull request #{pull.number} {action}: {pull.url} (branch {branch} releases {release.tag} to {env})")
+        out(f"{pull.label} {action}: {pull.url} (branch {branch} releases {release.tag} to {env})")
         return EXIT_OK
     raise _gave_up(branch)
 

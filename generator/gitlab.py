@@ -1,0 +1,157 @@
+"""Just enough of the GitLab REST API (v4) to keep one open merge request per branch.
+
+The same small interface as `github.GitHub` (find the open request of a
+branch, create it, update it), so promote never branches on the host.
+Endpoints and fields from GitLab's merge requests API,
+https://docs.gitlab.com/api/merge_requests/ ("List project merge requests":
+`source_branch`, `target_branch`, `state=opened`; "Create MR": `source_branch`,
+`target_branch`, `title`, `description`; "Update MR": PUT by `iid`); the
+answer's `iid` and `web_url` name the request. The project `:id` may be its
+URL-encoded path (`/` as %2F: "Namespaced path encoding" in
+https://docs.gitlab.com/api/rest/).
+A personal, project or group access token goes in the `PRIVATE-TOKEN` header
+(https://docs.gitlab.com/api/rest/authentication/).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from generator import hosts, httpjson
+from generator.errors import OperationFailed, UsageError
+from generator.redact import redact, register
+
+TOKEN_VARIABLES = ("GITLAB_TOKEN", "SHIPSPEC_CHARTS_TOKEN")
+_SCP = re.compile(r"(?:[^@/\s]+@)?[^:/\s]+:(?P<path>[^\s]+)")
+# GitLab answers a second open MR of one source branch with 409 and this text (seen on gitlab.com).
+_DUPLICATE = re.compile(r"another open merge request already exists", re.I)
+_HINTS = {
+    401: "GitLab rejected the token: check that GITLAB_TOKEN (or SHIPSPEC_CHARTS_TOKEN) is valid and not expired",
+    403: "the token may not open merge requests in this project: it needs the api scope and at least the "
+         "Developer role",
+    404: "the project was not found or the token cannot see it: check charts.repo, GITLAB_API_URL and the "
+         "token's access",
+}
+
+
+@dataclass(frozen=True)
+class MergeRequest:
+    number: int  # the project-scoped iid (`!3`), not GitLab's global id
+    url: str
+
+    @property
+    def label(self) -> str:
+        return f"merge request !{self.number}"
+
+
+def project_path(url: str) -> str:
+    """`group/sub/charts` of a git URL: scp-like, ssh://, https:// or file://, `.git` optional."""
+    scp = _SCP.fullmatch(url) if "://" not in url else None
+    path = scp["path"] if scp else urllib.parse.urlsplit(url).path
+    parts = [part for part in path.split("/") if part]
+    if len(parts) < 2:
+        raise UsageError(f"charts.repo {redact(url)!r}: cannot tell the GitLab project path (group/project) from it")
+    if parts[-1].endswith(".git"):
+        parts[-1] = parts[-1][:-4]
+    return "/".join(parts)
+
+
+def api_root_for(repo: str) -> str:
+    """GITLAB_API_URL, else CI_API_V4_URL, else https://<host of charts.repo>/api/v4 (self-managed works)."""
+    for name in ("GITLAB_API_URL", "CI_API_V4_URL"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    host = hosts.repo_host(repo)
+    if not host:
+        raise OperationFailed(f"charts.repo {redact(repo)!r} names no host: set GITLAB_API_URL to the GitLab API "
+                              "root, e.g. https://gitlab.example.com/api/v4")
+    return f"https://{host}/api/v4"
+
+
+class GitLab:
+    """A client for the merge requests endpoints of one project."""
+
+    noun = "merge request"
+
+    def __init__(self, project: str, token: str, api_root: str) -> None:
+        register(token)
+        self.project, self._token = project, token
+        self.api_root = api_root.rstrip("/")
+
+    @classmethod
+    def from_environment(cls, repo: str) -> GitLab:
+        project = project_path(repo)
+        token = token_from_environment()
+        if not token:
+            raise OperationFailed(
+                "GITLAB_TOKEN is not set (nor SHIPSPEC_CHARTS_TOKEN): a merge request needs a GitLab token with "
+                f"the api scope on {project} (set it as a masked, protected CI/CD variable)"
+            )
+        return cls(project, token, api_root_for(repo))
+
+    def upsert_pull(self, branch: str, base: str, title: str, body: str) -> tuple[str, MergeRequest]:
+        """Update the open merge request of `branch`, or open one; ('updated'|'created', request)."""
+        existing = self.find_open_pull(branch, base)
+        if existing is None:
+            try:
+                return "created", self._merge_request(self._request("POST", "merge_requests", body={
+                    "source_branch": branch, "target_branch": base, "title": title, "description": body,
+                }))
+            except OperationFailed as exc:  # a concurrent run opened it first: update that one
+                existing = self.find_open_pull(branch, base)
+                if existing is None or not _DUPLICATE.search(exc.message):
+                    raise
+        updated = self._request("PUT", f"merge_requests/{existing.number}", body={"title": title, "description": body})
+        return "updated", self._merge_request(updated)
+
+    def find_open_pull(self, branch: str, base: str) -> MergeRequest | None:
+        found = self._request("GET", "merge_requests",
+                              query={"source_branch": branch, "target_branch": base, "state": "opened"})
+        if not isinstance(found, list):
+            raise OperationFailed(f"GitLab API {self.api_root}: unexpected answer to the merge request list")
+        return self._merge_request(found[0]) if found else None
+
+    def _merge_request(self, data: Any) -> MergeRequest:
+        try:
+            return MergeRequest(int(data["iid"]), str(data.get("web_url") or ""))
+        except (TypeError, KeyError, ValueError):
+            raise OperationFailed(f"GitLab API {self.api_root}: a merge request without an iid") from None
+
+    def _request(self, method: str, path: str, *, query: dict[str, str] | None = None,
+                 body: dict[str, Any] | None = None) -> Any:
+        url = httpjson.with_query(f"{self.api_root}/projects/{httpjson.quote(self.project)}/{path}", query)
+        headers = {"Accept": "application/json", "PRIVATE-TOKEN": self._token}
+        try:
+            return httpjson.call(method, url, headers, body=body, where=f"GitLab API {method} {redact(url)}",
+                                 root_variable="GITLAB_API_URL")
+        except httpjson.HttpFailure as failure:
+            raise OperationFailed(_http_error(failure)) from None
+
+
+def token_from_environment() -> str:
+    """GITLAB_TOKEN, else SHIPSPEC_CHARTS_TOKEN; '' when neither is set."""
+    return next((v for v in (os.environ.get(n, "").strip() for n in TOKEN_VARIABLES) if v), "")
+
+
+def _http_error(failure: httpjson.HttpFailure) -> str:
+    message = f"{failure.where}: HTTP {failure.status}: {_details(failure.data) or failure.reason}"
+    hint = _HINTS.get(failure.status)
+    return redact(message + (f"\n  hint: {hint}" if hint else ""))
+
+
+def _details(data: Any) -> str:
+    """GitLab's `message` is a string, a list of strings, or a mapping of field -> list of strings."""
+    if not isinstance(data, dict):
+        return ""
+    message = data.get("message", data.get("error", ""))
+    if isinstance(message, dict):
+        return "; ".join(f"{field} {' '.join(map(str, v if isinstance(v, list) else [v]))}"
+                         for field, v in message.items())
+    if isinstance(message, list):
+        return "; ".join(map(str, message))
+    return str(message)
