@@ -1,4 +1,4 @@
-"""Read and replace the `image.tag` scalar of a values file in place.
+"""Read the tag of a values file (at `image.valuePaths`), and replace the `image.tag` scalar of a values file in place.
 
 A release changes one scalar; everything else in the file (comments, key
 order, indentation, quoting) is the charts repo's business. The YAML node
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import yaml
 
 from generator.errors import OperationFailed
+from generator.valuepaths import DEFAULT_TAG, TagPath
 from generator.yamlout import quote
 
 MAX_CHARS = 1024 * 1024
@@ -44,12 +45,19 @@ def find_tag(text: str, where: str) -> TagSpan | None:
     return TagSpan(start, end, node.value)
 
 
-def current_tag(text: str | None, where: str) -> str | None:
-    """The tag a values file releases (None when absent or empty)."""
+def current_tag(text: str | None, where: str, path: TagPath = DEFAULT_TAG) -> str | None:
+    """The tag a values file releases at `path` (None when absent or empty)."""
     if text is None:
         return None
-    tag = _value(_value(_compose(text, where), "image"), "tag")
-    return (tag.value or None) if isinstance(tag, yaml.ScalarNode) else None
+    node = _compose(text, where)
+    for key in path.keys:
+        node = _value(node, key)
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    if not path.ref:
+        return node.value or None
+    repository, colon, tag = node.value.rpartition(":")
+    return tag if colon and repository and tag and "/" not in tag else None
 
 
 def replace_tag(text: str, tag: str, where: str, *, drop_comment: str | None = None) -> str | None:

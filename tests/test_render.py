@@ -50,7 +50,7 @@ def test_existing_tag_is_kept_and_a_pin_overrides_it() -> None:
               ("dev", "qa", "stag", "prod")}
     assert values["dev"]["image"] == {"repository": "quay.io/acme/ledger", "tag": "0123456"}
     assert values["qa"]["image"]["tag"] == "1e5"  # pinned in the spec
-    assert values["stag"]["image"]["tag"] == ""
+    assert "tag" not in values["stag"]["image"]  # never released: no tag until the first release
     assert values["prod"]["image"]["tag"] == "1e5"
 
 
@@ -109,6 +109,7 @@ def test_any_environment_values_render_into_an_overlay_that_loads_back(mapping, 
     spec.environments[0].values = mapping
     rendered = render(type(loaded)(spec, loaded.path, loaded.source, loaded.repo_path), {"dev": tag_text})
     text = rendered[Output("charts", "charts/minimal/values.dev.yaml")]
-    expected = {"image": {"repository": "myrepo/minimal", "tag": tag_text}, **mapping}
+    image = {"repository": "myrepo/minimal", "tag": tag_text} if tag_text else {"repository": "myrepo/minimal"}
+    expected = {"image": image, **mapping}
     assert yaml.safe_load(text) == expected
     assert yaml12(text) == expected

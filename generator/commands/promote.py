@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from generator import git, names, tagedit
+from generator import git, names, tagedit, valuepaths
 from generator.release_notes import pull_request_body
 from generator.errors import EXIT_OK, OperationFailed, UsageError
 from generator.github import GitHub, repository_of
@@ -190,7 +190,8 @@ def _proposal_is_newer(release: Release, clone: git.Repo, branch: str, proposed:
     if proposed is None:
         return None
     path = release.values_path
-    tag = tagedit.current_tag(clone.show_file(proposed, path), f"{branch}:{path}")
+    tag = tagedit.current_tag(
+        clone.show_file(proposed, path), f"{branch}:{path}", valuepaths.tag_path(release.loaded.spec.image))
     if tag and tag != release.tag and release.is_newer(tag):
         return f"branch {branch} already proposes {tag}, which contains {release.tag}: not moving it backwards"
     return None
@@ -203,7 +204,7 @@ def _tree(clone: git.Repo, commit: str) -> str:
 def _apply(release: Release, clone: git.Repo) -> tuple[str | None, str | None]:
     """Edit the working tree for the release: (the tag it replaces, or a message when there is nothing to do)."""
     values = _read(clone, release.values_path)
-    current = tagedit.current_tag(values, release.values_path)
+    current = tagedit.current_tag(values, release.values_path, valuepaths.tag_path(release.loaded.spec.image))
     env = release.env.name
     if current == release.tag:
         return current, f"{env} already runs {release.tag}: nothing to do"
