@@ -66,7 +66,7 @@ def compare_app(spec_path: Path, charts_override: Path | None, *, app_only: bool
 
     `app_only`: only the files next to the spec; no charts checkout is needed.
     """
-    from generator import workspace
+    from generator import valueschema, workspace
     from generator.render import render
     from generator.spec import load
 
@@ -74,6 +74,8 @@ def compare_app(spec_path: Path, charts_override: Path | None, *, app_only: bool
     try:
         loaded = load(spec_path)
         charts = workspace.charts_root(loaded, charts_override) if not app_only else None
+        if charts is not None:
+            valueschema.verify(loaded, charts)
     except InvalidSpec as exc:
         return AppReport(shown, None, AppStatus.INVALID, problems=tuple(exc.problems))
     except ShipspecError as exc:
