@@ -71,11 +71,19 @@ def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str
     "--skip-charts", is_flag=True,
     help="Compare only the files next to each spec (.travis.yml, Makefile): for CI, which has no charts checkout.",
 )
-def check(specs: tuple[str, ...], output_format: str, jobs: int, charts_dir: str | None, skip_charts: bool) -> int:
+@click.option(
+    "--render", "helm", is_flag=True,
+    help="Also render every environment with Helm as Argo CD would; a Helm error or a container not running "
+    "<image.repository>:<tag> is drift. Needs helm on PATH.",
+)
+def check(
+    specs: tuple[str, ...], output_format: str, jobs: int, charts_dir: str | None, skip_charts: bool, helm: bool
+) -> int:
     """Compare generated files with what each spec renders; exit 0 in sync, 1 drift, 2 invalid."""
     from generator.commands import check as command
 
-    return command.run(specs, output_format=output_format, jobs=jobs, charts_dir=charts_dir, skip_charts=skip_charts)
+    return command.run(specs, output_format=output_format, jobs=jobs, charts_dir=charts_dir, skip_charts=skip_charts,
+                       helm=helm)
 
 
 @cli.command()
