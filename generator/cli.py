@@ -120,6 +120,11 @@ def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_r
 @click.option("--team", help="Label team=<team> on every Argo CD Application.")
 @click.option("--namespace", help="Kubernetes namespace of every environment; default: the app name.")
 @click.option("--schema-ref", help="$schema of the spec's editor modeline; default: the installed schema file.")
+@click.option("--chart", metavar="REPO/NAME@VERSION",
+              help="Deploy this published chart (Helm repository URL or oci://) instead of scaffolding one.")
+@click.option("--chart-repo", metavar="URL", help="The published chart's repository (with --chart-name, --chart-version).")
+@click.option("--chart-name", metavar="NAME", help="The published chart's name in --chart-repo.")
+@click.option("--chart-version", metavar="VERSION", help="The published chart's exact version.")
 @click.option("--yes", "-y", is_flag=True, help="Accept defaults; never ask.")
 @click.option(
     "--interactive/--no-interactive", default=None,
@@ -127,12 +132,14 @@ def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_r
 )
 def init(directory: str, name: str | None, image: str | None, charts_repo: str | None, charts_dir: str | None,
          environments: tuple[str, ...], team: str | None, namespace: str | None, schema_ref: str | None,
+         chart: str | None, chart_repo: str | None, chart_name: str | None, chart_version: str | None,
          yes: bool, interactive: bool | None) -> int:
     """Scaffold a service in DIRECTORY: spec, Dockerfile, README, chart, then generate; exit 2 on bad input or if a file exists."""
     from generator.commands import init as command
 
     ask = not yes and (interactive if interactive is not None else sys.stdin.isatty())
-    flags = command.Flags(directory, name, image, charts_repo, charts_dir, environments, team, namespace, schema_ref)
+    flags = command.Flags(directory, name, image, charts_repo, charts_dir, environments, team, namespace, schema_ref,
+                          chart, chart_repo, chart_name, chart_version)
     return command.run(flags, yes=yes, prompt=_prompt if ask else None)
 
 

@@ -120,16 +120,25 @@ def test_the_chart_is_the_users_check_never_reports_it(tmp_path: Path) -> None:
     assert run_shipspec("check", "app", cwd=tmp_path).returncode == 1  # a generated overlay is checked
 
 @pytest.mark.parametrize("typo", [{"replicaCont": 2}, {"image": {"pullPolicyy": "Always"}}])
-def test_a_typo_in_an_environments_values_fails_helm_lint(tmp_path: Path, typo: dict) -> None:
+def test_a_typo_in_an_environments_values_fails_generate_at_its_line_and_helm_lint(tmp_path: Path, typo: dict) -> None:
     assert init(tmp_path, "app", *LAYOUTS["default"]).returncode == 0
     spec_path, chart = tmp_path / "app" / "shipspec.yaml", tmp_path / "charts" / "charts" / "myapp"
     with_typo = f"  - name: stag\n    values: {json.dumps(typo)}\n"
     spec_path.write_text(spec_path.read_text().replace("  - name: stag\n", with_typo))
-    assert run_shipspec("generate", "app", cwd=tmp_path).returncode == 0
+    before = (chart / "values.stag.yaml").read_text()
+    done = run_shipspec("generate", "app", cwd=tmp_path)
     key = next(iter(typo)) if "image" not in typo else "pullPolicyy"
-    assert key in (chart / "values.stag.yaml").read_text()
+    line = spec_path.read_text().splitlines().index(f"    values: {json.dumps(typo)}") + 1
+    field = "environments[1].values." + ("image.pullPolicyy" if "image" in typo else key)
+    hint = "did you mean replicaCount?" if "image" not in typo else "did you mean pullPolicy?"
+    assert done.returncode == 2
+    assert f"shipspec.yaml:{line}:" in done.stderr and f"{field}: the chart allows no such value ({hint})" in done.stderr
+    assert (chart / "values.stag.yaml").read_text() == before  # nothing written
+    # The same value in an overlay is what Helm itself refuses at sync time.
+    overlay = tmp_path / "typo.yaml"
+    overlay.write_text(yaml.safe_dump(typo))
     with pytest.raises(AssertionError, match=f"additional properties '{key}' not allowed"):
-        helm_lint_and_template(chart, [chart / "values.stag.yaml"], release="myapp")
+        helm_lint_and_template(chart, [chart / "values.stag.yaml", overlay], release="myapp")
     helm_lint_and_template(chart, [chart / "values.dev.yaml"], release="myapp")  # the other overlays still pass
 
 
