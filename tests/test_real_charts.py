@@ -189,3 +189,107 @@ def test_each_layout_renders_exactly_the_released_image(layout: str, tmp_path: P
     if chart.dependency:  # the subchart rendered too, with its own image, and check --render let it be
         sidecar = next(d for d in rendered["dev"] if d["metadata"]["name"].endswith("-sidecar"))
         assert sidecar["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/library/busybox:1.36"
+
+
+@pytest.fixture()
+def helm_repo(tmp_path: Path) -> Iterator[str]:
+    """A Helm chart repository on 127.0.0.1 serving BITNAMI (with its values schema) as nginx 0.1.0."""
+    served = tmp_path / "helm-repo"
+    served.mkdir()
+    chart = charts.BITNAMI.write(tmp_path / "published" / "nginx")
+    handler = functools.partial(QuietHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    helm = require_tool("helm")
+    for command in (["package", str(chart), "--destination", str(served)], ["repo", "index", str(served), "--url", url]):
+        subprocess.run([helm, *command], check=True, capture_output=True, env=helm_env())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        pass
+
+
+def published_spec(url: str, values: str = "    values: {replicaCount: 1}\n") -> str:
+    paths = "{registry: image.registry, repository: image.repository, tag: image.tag}"
+    extra = (f"  chart:\n    repoURL: {url}\n    name: nginx\n    version: 0.1.0\n"
+             "values:\n  global: {security: {allowInsecureImages: true}}\n")
+    return spec_text(ECR, paths, extra).replace("    values: {replicaCount: 1}\n", values)
+
+
+def test_a_published_chart_deploys_unmodified_from_a_multi_source_application(
+    helm_repo: str, tmp_path: Path, capsys
+) -> None:
+    world = make_world(tmp_path, published_spec(helm_repo), None)
+    rendered = release_and_render(world, capsys)
+    for env, documents in rendered.items():
+        assert images(documents, "Deployment") == [f"{ECR}:{TAG}"] * 2, env
+    assert_replicas(rendered)
+    assert sorted(p.name for p in (world.checkout / "charts" / "myapp").iterdir()) == [
+        f"values.{env}.yaml" for env in sorted(ENVS)]  # no chart copied: only the overlays
+
+
+def test_check_render_reports_helm_refusing_a_published_charts_misspelled_value(
+    helm_repo: str, tmp_path: Path, capsys
+) -> None:
+    world = make_world(tmp_path, published_spec(helm_repo, "    values: {replicas: 1}\n"), None)
+    spec = str(world.app / "shipspec.yaml")
+    assert shipspec("generate", spec, capsys=capsys)[0] == 0  # the schema is not in the charts checkout
+    code, output = shipspec("check", "--render", spec, capsys=capsys)
+    assert code == 1, output
+    assert "/charts/charts/myapp/values.dev.yaml: dev: Helm refuses to render it:" in output
+    assert "additional properties 'replicas' not allowed" in output and "values.stag.yaml" not in output
+
+
+def test_check_render_reports_a_chart_that_reads_the_image_elsewhere(tmp_path: Path, capsys) -> None:
+    world = make_world(tmp_path, spec_text("quay.io/acme/tempo"), charts.TEMPO)  # valuePaths forgotten
+    spec = str(world.app / "shipspec.yaml")
+    assert shipspec("generate", spec, capsys=capsys)[0] == 0
+    assert shipspec("check", spec, capsys=capsys)[0] == 0  # the files are as the spec says...
+    code, output = shipspec("check", "--render", spec, capsys=capsys)
+    assert code == 1  # ...but the pod would keep the chart's default image
+    for env in ENVS:
+        assert (f"{env}: StatefulSet/myapp-tempo init container migrate runs 'docker.io/grafana/tempo:2.4.1', "
+                "not 'quay.io/acme/tempo:0123abc'") in output
+    assert output.count("runs 'docker.io/grafana/tempo:2.4.1'") == 2 * len(ENVS)
+
+
+def test_check_render_reports_a_doubled_registry(tmp_path: Path, capsys) -> None:
+    world = make_world(tmp_path, spec_text(ECR, "", "values:\n  global: {security: {allowInsecureImages: true}}\n"),
+                       charts.BITNAMI)
+    spec = str(world.app / "shipspec.yaml")
+    assert shipspec("generate", spec, capsys=capsys)[0] == 0
+    code, output = shipspec("check", "--render", spec, capsys=capsys)
+    assert code == 1
+    assert f"Deployment/myapp container app runs 'docker.io/{ECR}:0123abc', not '{ECR}:0123abc'" in output
+
+
+def test_a_misspelled_value_is_reported_at_its_spec_line_by_validate_and_check(tmp_path: Path, capsys) -> None:
+    world = make_world(tmp_path, spec_text("myrepo/myapp"), charts.SCHEMA)
+    spec = world.app / "shipspec.yaml"
+    assert shipspec("generate", str(spec), capsys=capsys)[0] == 0
+    spec.write_text(spec.read_text().replace("{replicaCount: 2}", "{replicas: 2}"))
+    line = spec.read_text().splitlines().index("    values: {replicas: 2}") + 1
+    expected = (f"shipspec.yaml:{line}:14: environments[1].values.replicas: the chart allows no such value "
+                "(did you mean replicaCount?)")
+    for command in (["validate"], ["check"], ["check", "--render"]):
+        code, output = shipspec(*command, str(spec), capsys=capsys)
+        assert code == 2 and expected in output, command
+
+
+def test_check_render_without_helm_is_one_clear_usage_error(tmp_path: Path, capsys, monkeypatch) -> None:
+    world = make_world(tmp_path, spec_text("myrepo/myapp"), charts.DEFAULT)
+    spec = str(world.app / "shipspec.yaml")
+    assert shipspec("generate", spec, capsys=capsys)[0] == 0
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+    code, output = shipspec("check", "--render", spec, capsys=capsys)
+    assert (code, output) == (2, "shipspec: check --render needs Helm (v3.8 or later) on PATH: install it "
+                                 "(https://helm.sh/docs/intro/install/), or run check without --render\n")
+    assert shipspec("check", spec, capsys=capsys)[0] == 0  # without --render nothing needs Helm
