@@ -100,9 +100,10 @@ def _value_paths(spec: Spec) -> Iterator[tuple[Any, ...]]:
         return
     seen: dict[valuepaths.Keys, str] = {}
     for field, keys in valuepaths.owned(spec.image):
-        clash = next((other for path, other in seen.items() if _overlaps(path, keys)), None)
+        clash = next(((path, other) for path, other in seen.items() if _overlaps(path, keys)), None)
         if clash is not None:
-            yield (*loc, field), f"overlaps {clash} ({'.'.join(keys)}): each value path needs a key of its own"
+            yield (*loc, field), (f"{'.'.join(keys)} overlaps image.valuePaths.{clash[1]} ({'.'.join(clash[0])}): "
+                                  "each value path needs a key of its own")
         seen[keys] = field
 
 
@@ -129,7 +130,8 @@ def _owned_values(spec: Spec) -> Iterator[tuple[Any, ...]]:
             else:
                 yield at, f"is set by shipspec from image.repository at the top of the spec (image.valuePaths.{field})"
         for at, paths in blocked.items():
-            yield at, f"must be a mapping: shipspec writes {' and '.join(paths)} under it"
+            listed = f"{', '.join(paths[:-1])} and {paths[-1]}" if len(paths) > 1 else paths[0]
+            yield at, f"must be a mapping: shipspec writes {listed} under it"
 
 
 def _value_sources(spec: Spec) -> Iterator[tuple[dict[str, Any], Loc]]:
