@@ -274,3 +274,33 @@ def test_five_environment_table() -> None:
         "master": (("stag",), ("prod",), False),
     }
     assert branches_for(("master", "qa", "prod")) is not None and "main" in branches_for(("master", "qa", "prod"))
+
+
+@pytest.mark.parametrize("chart_flags", [
+    ["--chart", "oci://registry-1.docker.io/bitnamicharts/nginx@22.1.1"],
+    ["--chart-repo", "oci://registry-1.docker.io/bitnamicharts", "--chart-name", "nginx", "--chart-version", "22.1.1"],
+])
+def test_init_on_a_published_chart_copies_no_chart(tmp_path: Path, chart_flags: list[str]) -> None:
+    proc = init(tmp_path, "app", *LAYOUTS["default"], *chart_flags)
+    assert proc.returncode == 0, proc.stderr
+    spec = yaml.safe_load((tmp_path / "app" / "shipspec.yaml").read_text())
+    assert spec["charts"]["chart"] == {"repoURL": "oci://registry-1.docker.io/bitnamicharts", "name": "nginx",
+                                       "version": "22.1.1"}
+    chart = tmp_path / "charts" / "charts" / "myapp"
+    assert sorted(p.name for p in chart.iterdir()) == ["values.dev.yaml", "values.prod.yaml", "values.stag.yaml"]
+    application = yaml.safe_load((tmp_path / "charts" / "argocd" / "myapp-dev.yaml").read_text())
+    assert_valid(validate_argocd_application(application), "myapp-dev.yaml")
+    assert application["spec"]["sources"][0]["repoURL"] == "registry-1.docker.io/bitnamicharts"
+    assert run_shipspec("check", "app", cwd=tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--chart", "nginx@22.1.1"], "--chart 'nginx@22.1.1': expected REPO/NAME@VERSION"),
+    (["--chart-repo", "https://charts.bitnami.com/bitnami"], "add --chart-name, --chart-version"),
+    (["--chart", "https://x.io/c/nginx@1.0.0", "--chart-name", "a"], "drop --chart-name"),
+    (["--chart", "https://x.io/c/nginx@~1.0"], "charts.chart.version: must be one exact chart version"),
+])
+def test_init_refuses_a_bad_chart_reference_and_writes_nothing(tmp_path: Path, flags: list[str], message: str) -> None:
+    proc = init(tmp_path, "app", *LAYOUTS["default"], *flags)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert not (tmp_path / "app").exists() and not (tmp_path / "charts").exists()
