@@ -19,6 +19,8 @@ SAMPLES = {
     "five-env": "five-env/shipspec.yaml",
     "monorepo-api": "monorepo/api/shipspec.yaml",
     "monorepo-worker": "monorepo/worker/shipspec.yaml",
+    "published-chart": "published-chart/shipspec.yaml",
+    "registry-split": "registry-split/shipspec.yaml",
 }
 
 

@@ -293,3 +293,10 @@ def test_check_render_without_helm_is_one_clear_usage_error(tmp_path: Path, caps
     assert (code, output) == (2, "shipspec: check --render needs Helm (v3.8 or later) on PATH: install it "
                                  "(https://helm.sh/docs/intro/install/), or run check without --render\n")
     assert shipspec("check", spec, capsys=capsys)[0] == 0  # without --render nothing needs Helm
+
+
+def test_the_registry_split_sample_renders_its_committed_chart_with_the_right_image(capsys) -> None:
+    from tests.samples import SAMPLES_DIR
+
+    code, output = shipspec("check", "--render", str(SAMPLES_DIR / "registry-split"), capsys=capsys)
+    assert (code, output) == (0, "1 app checked: 1 in sync, 0 drifted, 0 invalid\n")
