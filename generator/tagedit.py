@@ -28,11 +28,15 @@ class TagSpan:
     value: str
 
 
-def find_tag(text: str, where: str) -> TagSpan | None:
-    """The editable `image.tag` scalar, or None when there is none that can be edited safely."""
-    root = _compose(text, where)
-    image = _value(root, "image")
-    pair = _pair(image, "tag")
+def find_tag(text: str, where: str, path: TagPath = DEFAULT_TAG) -> TagSpan | None:
+    """The editable tag scalar at `path`, or None when there is none that can be edited safely
+    (a `ref` holds more than the tag: it is rewritten whole)."""
+    if path.ref:
+        return None
+    node = _compose(text, where)
+    for key in path.keys[:-1]:
+        node = _value(node, key)
+    pair = _pair(node, path.keys[-1])
     if pair is None:
         return None
     key, node = pair
@@ -60,12 +64,14 @@ def current_tag(text: str | None, where: str, path: TagPath = DEFAULT_TAG) -> st
     return tag if colon and repository and tag and "/" not in tag else None
 
 
-def replace_tag(text: str, tag: str, where: str, *, drop_comment: str | None = None) -> str | None:
+def replace_tag(
+    text: str, tag: str, where: str, *, drop_comment: str | None = None, path: TagPath = DEFAULT_TAG
+) -> str | None:
     """`text` with only the image.tag scalar replaced, or None when it has no editable one.
 
     `drop_comment`: a comment that, when it follows the scalar on its line, goes with the old value.
     """
-    span = find_tag(text, where)
+    span = find_tag(text, where, path)
     if span is None:
         return None
     end = span.end

@@ -125,3 +125,10 @@ def test_a_published_chart_is_a_valid_multi_source_application(url: str, argocd:
          "helm": {"releaseName": "myapp", "valueFiles": ["$values/apps/web/values.prod.yaml"]}},
         {"repoURL": "git@github.com:myorg/charts.git", "targetRevision": "master", "ref": "values"},
     ]
+
+
+def test_the_in_place_tag_edit_touches_only_the_configured_path() -> None:
+    text = 'tempo:\n  repository: "acme/tempo"\n  tag: "old1234"\nimage:\n  tag: "sidecar-1.0"\n'
+    where = valuepaths.TagPath(("tempo", "tag"))
+    assert tagedit.replace_tag(text, "new5678", "x", path=where) == text.replace("old1234", "new5678")
+    assert tagedit.replace_tag(text, "new5678", "x", path=valuepaths.TagPath(("app", "image"), ref=True)) is None

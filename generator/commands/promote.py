@@ -213,7 +213,8 @@ def _apply(release: Release, clone: git.Repo) -> tuple[str | None, str | None]:
     rendered = release.rendered
     edited = None
     if values is not None:
-        edited = tagedit.replace_tag(values, release.tag, release.values_path, drop_comment=_PINNED_COMMENT)
+        edited = tagedit.replace_tag(values, release.tag, release.values_path, drop_comment=_PINNED_COMMENT,
+                                     path=valuepaths.tag_path(release.loaded.spec.image))
         if edited is None and not release.warned_rewrite:
             release.warned_rewrite = True
             err(f"shipspec: warning: {release.values_path} has no plain image.tag value to edit in place: "
