@@ -49,7 +49,8 @@ def test_generate_writes_every_file_then_nothing_on_a_second_run(project: Path, 
 def test_release_tag_is_kept_and_a_pin_overrides_it(project: Path) -> None:
     assert shipspec("generate") == 0
     dev = project / "charts/charts/myapp/values.dev.yaml"
-    dev.write_text(dev.read_text().replace('  repository: "myrepo/myapp"\n', '  repository: "myrepo/myapp"\n  tag: "0123456"\n'))
+    repository = '  repository: "myrepo/myapp"\n'
+    dev.write_text(dev.read_text().replace(repository, f'{repository}  tag: "0123456"\n'))  # what a release adds
     spec = project / "app/shipspec.yaml"
     spec.write_text(spec.read_text().replace("replicaCount: 1", "replicaCount: 2"))
     assert shipspec("generate") == 0

@@ -132,7 +132,8 @@ def test_a_typo_in_an_environments_values_fails_generate_at_its_line_and_helm_li
     field = "environments[1].values." + ("image.pullPolicyy" if "image" in typo else key)
     hint = "did you mean replicaCount?" if "image" not in typo else "did you mean pullPolicy?"
     assert done.returncode == 2
-    assert f"shipspec.yaml:{line}:" in done.stderr and f"{field}: the chart allows no such value ({hint})" in done.stderr
+    assert f"shipspec.yaml:{line}:" in done.stderr
+    assert f"{field}: the chart allows no such value ({hint})" in done.stderr
     assert (chart / "values.stag.yaml").read_text() == before  # nothing written
     # The same value in an overlay is what Helm itself refuses at sync time.
     overlay = tmp_path / "typo.yaml"

@@ -129,7 +129,7 @@ def argocd_render(clone: Path, env: str, name: str = "myapp") -> list[dict]:
 
 
 def images(documents: list[dict], kind: str) -> list[str]:
-    workload = next(doc for doc in documents if doc["kind"] == kind and not doc["metadata"]["name"].endswith("-sidecar"))
+    workload = next(d for d in documents if d["kind"] == kind and not d["metadata"]["name"].endswith("-sidecar"))
     pod = workload["spec"]["jobTemplate"]["spec"]["template"]["spec"] if kind == "CronJob" else workload["spec"][
         "template"]["spec"]
     return [c["image"] for c in pod["initContainers"] + pod["containers"]]
@@ -201,7 +201,8 @@ def helm_repo(tmp_path: Path) -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     helm = require_tool("helm")
-    for command in (["package", str(chart), "--destination", str(served)], ["repo", "index", str(served), "--url", url]):
+    for command in (["package", str(chart), "--destination", str(served)],
+                    ["repo", "index", str(served), "--url", url]):
         subprocess.run([helm, *command], check=True, capture_output=True, env=helm_env())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

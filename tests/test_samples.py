@@ -35,6 +35,7 @@ def test_the_seed_chart_deploys_each_overlay(env: str, tmp_path: Path) -> None:
     image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
     assert image == "myrepo/myapp:0.1.0", "an empty tag falls back to the chart's appVersion"
     released = tmp_path / overlay.name  # what promote leaves: the same overlay with a tag
-    released.write_text(overlay.read_text().replace('  repository: "myrepo/myapp"\n', f'  repository: "myrepo/myapp"\n  tag: "{tag}"\n'))
+    repository = '  repository: "myrepo/myapp"\n'
+    released.write_text(overlay.read_text().replace(repository, f'{repository}  tag: "{tag}"\n'))
     tagged = helm_lint_and_template(SEED_CHART, [released], release="myapp")
     assert f'image: "myrepo/myapp:{tag}"' in tagged

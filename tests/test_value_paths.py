@@ -45,7 +45,8 @@ def test_the_registry_split_puts_the_host_apart(repository: str, registry: str, 
 
 def test_app_wide_values_merge_under_each_environments() -> None:
     spec = loaded("image:\n  repository: myrepo/myapp\n"
-                  "values:\n  global: {security: {allowInsecureImages: true}, x: 1}\n  list: [1, 2]\n  image: {pullPolicy: Always}\n"
+                  "values:\n  global: {security: {allowInsecureImages: true}, x: 1}\n  list: [1, 2]\n"
+                  "  image: {pullPolicy: Always}\n"
                   "environments:\n  - name: dev\n    values:\n      global: {x: 2}\n      list: [3]\n"
                   "  - name: stag\n  - name: prod\n")
     _, dev = overlay(spec)

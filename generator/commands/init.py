@@ -113,14 +113,15 @@ def published_chart(flags: Flags) -> tuple[str, str, str] | None:
         reference, at, version = flags.chart.rpartition("@")
         repo, slash, name = reference.rpartition("/")
         if not (at and slash and repo and name and version) or repo.endswith(":/"):
-            raise UsageError(f"--chart {flags.chart!r}: expected REPO/NAME@VERSION, "
-                             "e.g. https://charts.bitnami.com/bitnami/nginx@22.1.1 or oci://ghcr.io/org/charts/app@1.2.3")
+            raise UsageError(f"--chart {flags.chart!r}: expected REPO/NAME@VERSION, e.g. "
+                             "https://charts.bitnami.com/bitnami/nginx@22.1.1 or oci://ghcr.io/org/charts/app@1.2.3")
         return repo, name, version
     if not given:
         return None
     if len(given) < len(parts):
         missing = [flag for flag in parts if flag not in given]
-        raise UsageError(f"a published chart needs --chart-repo, --chart-name and --chart-version: add {', '.join(missing)}")
+        raise UsageError(
+            f"a published chart needs --chart-repo, --chart-name and --chart-version: add {', '.join(missing)}")
     return flags.chart_repo or "", flags.chart_name or "", flags.chart_version or ""
 
 
