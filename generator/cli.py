@@ -72,11 +72,19 @@ def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str
     "--skip-charts", is_flag=True,
     help="Compare only the files next to each spec (its CI pipeline, Makefile): for CI, which has no charts checkout.",
 )
-def check(specs: tuple[str, ...], output_format: str, jobs: int, charts_dir: str | None, skip_charts: bool) -> int:
+@click.option(
+    "--render", "helm", is_flag=True,
+    help="Also render every environment with Helm as Argo CD would; a Helm error or a container not running "
+    "<image.repository>:<tag> is drift. Needs helm on PATH.",
+)
+def check(
+    specs: tuple[str, ...], output_format: str, jobs: int, charts_dir: str | None, skip_charts: bool, helm: bool
+) -> int:
     """Compare generated files with what each spec renders; exit 0 in sync, 1 drift, 2 invalid."""
     from generator.commands import check as command
 
-    return command.run(specs, output_format=output_format, jobs=jobs, charts_dir=charts_dir, skip_charts=skip_charts)
+    return command.run(specs, output_format=output_format, jobs=jobs, charts_dir=charts_dir, skip_charts=skip_charts,
+                       helm=helm)
 
 
 @cli.command()
@@ -159,6 +167,11 @@ def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, c
 @click.option("--schema-ref", help="$schema of the spec's editor modeline; default: the installed schema file.")
 @click.option("--ci", type=click.Choice(["travis", "github", "gitlab"]), default="travis", show_default=True,
               help="The CI pipeline to generate.")
+@click.option("--chart", metavar="REPO/NAME@VERSION",
+              help="Deploy this published chart (Helm repository URL or oci://) instead of scaffolding one.")
+@click.option("--chart-repo", metavar="URL", help="The published chart's repository (with --chart-name, --chart-version).")
+@click.option("--chart-name", metavar="NAME", help="The published chart's name in --chart-repo.")
+@click.option("--chart-version", metavar="VERSION", help="The published chart's exact version.")
 @click.option("--yes", "-y", is_flag=True, help="Accept defaults; never ask.")
 @click.option(
     "--interactive/--no-interactive", default=None,
@@ -166,12 +179,14 @@ def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, c
 )
 def init(directory: str, name: str | None, image: str | None, charts_repo: str | None, charts_dir: str | None,
          environments: tuple[str, ...], team: str | None, namespace: str | None, schema_ref: str | None,
-         ci: str, yes: bool, interactive: bool | None) -> int:
+         ci: str, chart: str | None, chart_repo: str | None, chart_name: str | None, chart_version: str | None,
+         yes: bool, interactive: bool | None) -> int:
     """Scaffold a service in DIRECTORY: spec, Dockerfile, README, chart, then generate; exit 2 on bad input or if a file exists."""
     from generator.commands import init as command
 
     ask = not yes and (interactive if interactive is not None else sys.stdin.isatty())
-    flags = command.Flags(directory, name, image, charts_repo, charts_dir, environments, team, namespace, schema_ref, ci)
+    flags = command.Flags(directory, name, image, charts_repo, charts_dir, environments, team, namespace, schema_ref,
+                          ci, chart, chart_repo, chart_name, chart_version)
     return command.run(flags, yes=yes, prompt=_prompt if ask else None)
 
 

@@ -33,6 +33,7 @@ class FileStatus(str, Enum):
     MISSING = "missing"
     CHANGED = "changed"
     STALE = "stale"
+    RENDER = "render"  # check --render: Helm renders the environment wrongly
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,15 @@ def in_sync(spec_path: Path, proof: fastcheck.Proof) -> AppReport:
                      awaiting=proof.awaiting)
 
 
-def compare_app(spec_path: Path, charts_override: Path | None, *, app_only: bool = False) -> AppReport:
+def compare_app(
+    spec_path: Path, charts_override: Path | None, *, app_only: bool = False, helm: bool = False
+) -> AppReport:
     """The full comparison: load, validate, render with the tags on disk, compare every file.
 
     `app_only`: only the files next to the spec; no charts checkout is needed.
+    `helm`: also render every environment with Helm (`check --render`).
     """
-    from generator import workspace
+    from generator import valueschema, workspace
     from generator.render import awaiting_release, render
     from generator.spec import load
 
@@ -77,6 +81,8 @@ def compare_app(spec_path: Path, charts_override: Path | None, *, app_only: bool
     try:
         loaded = load(spec_path)
         charts = workspace.charts_root(loaded, charts_override) if not app_only else None
+        if charts is not None:
+            valueschema.verify(loaded, charts)
     except InvalidSpec as exc:
         return AppReport(shown, None, AppStatus.INVALID, problems=tuple(exc.problems))
     except ShipspecError as exc:
@@ -91,6 +97,10 @@ def compare_app(spec_path: Path, charts_override: Path | None, *, app_only: bool
     produced = {str(output) for output in rendered}
     stale = stale_files(loaded.directory, charts, layout_of(loaded), loaded.repo_path, produced)
     files += [FileDrift(display_path(path), FileStatus.STALE, _STALE_CAUSE) for path in stale]
+    if helm and charts is not None:
+        from generator import helmrender
+
+        files += [FileDrift(path, FileStatus.RENDER, cause) for path, cause in helmrender.problems(loaded, charts)]
     checked = len(rendered) if charts is not None else sum(1 for output in rendered if output.root == "app")
     status = AppStatus.DRIFTED if files else AppStatus.IN_SYNC
     awaiting = tuple(awaiting_release(loaded.spec, tags)) if charts is not None else ()
@@ -166,10 +176,10 @@ def fast_path_enabled() -> bool:
 
 
 def check_app(
-    spec_path: Path, charts_override: Path | None, *, fast: bool = True, app_only: bool = False
+    spec_path: Path, charts_override: Path | None, *, fast: bool = True, app_only: bool = False, helm: bool = False
 ) -> AppReport:
     """One app's report: proven in sync from its headers when possible, else the full comparison."""
-    proof = fastcheck.prove(spec_path, charts_override, app_only=app_only) if fast else None
+    proof = fastcheck.prove(spec_path, charts_override, app_only=app_only) if fast and not helm else None
     if proof is not None:
         return in_sync(spec_path, proof)
-    return compare_app(spec_path, charts_override, app_only=app_only)
+    return compare_app(spec_path, charts_override, app_only=app_only, helm=helm)

@@ -30,6 +30,7 @@ from generator.yamlout import quote
 # Every file next to the spec that may carry the app's header: the pipeline of any provider (the
 # ones `ci:` no longer selects are stale) and the Makefile.
 APP_FILES = (*defaults.CI_FILES.values(), "Makefile")
+VALUES_SCHEMA = "values.schema.json"
 _KEY = re.compile(r"(?P<indent> *)(?P<key>[A-Za-z][A-Za-z0-9]*):(?:[ ]+(?P<value>.*))?")
 _VALUE = re.compile(r"""(?P<q>["']?)(?P<text>[A-Za-z0-9_.][A-Za-z0-9_./-]*)(?P=q)(?:[ ]+#.*)?""")
 _WANTED = {("charts", "path"), ("charts", "checkout"), ("argocd", "manifests")}
@@ -202,8 +203,8 @@ def prove(spec_path: Path, charts_override: Path | None, *, app_only: bool = Fal
     if where is None:
         return None
     charts = charts_override if charts_override is not None else spec_path.parent / where.checkout
-    if not app_only and not charts.is_dir():
-        return None
+    if not app_only and (not charts.is_dir() or (charts / where.chart_path / VALUES_SCHEMA).is_file()):
+        return None  # a chart's values schema changes apart from the spec: validate every time
     shown = repo_relative(spec_path)
     expected = (__version__, header.renderer_fingerprint(), header.digest(source), shown)
     files: dict[str, tuple[Path, header.Header, str]] = {}
@@ -236,7 +237,7 @@ def _awaited_applications(files: dict[str, tuple[Path, header.Header, str]]) -> 
     they are not written yet); None when one exists anyway, which only the full path can judge."""
     awaited = []
     for key, (_path, _found, body) in files.items():
-        match = header.AWAITING.match(body) if key.startswith("charts:") else None
+        match = header.AWAITING.search(body) if key.startswith("charts:") else None
         if match:
             awaited.append(f"charts:{match[1]}")
     return None if any(key in files for key in awaited) else awaited
@@ -254,9 +255,11 @@ def _read(path: Path) -> tuple[header.Header, str] | None:
 
 def _tag_reads_back(body: str) -> bool:
     """A free tag is left out of the body digest; the full path would re-render it from
-    what it reads, so it must read back to exactly the same text."""
-    match = header.FREE_TAG.search(body)
-    if match is None:
+    what it reads, so it must read back to exactly the same text (and an empty one, which
+    the full path renders as no tag at all, does not)."""
+    path = header.noted_path(body)
+    match = header.find_tag(body, path) if path is not None else None
+    if path is None or match is None or match["comment"] is not None:
         return True
-    tag = header.decode_tag(match.group(2))
-    return tag is not None and quote(tag) == match.group(2)
+    value = header.decode_tag(match["value"])
+    return value is not None and header.read_tag(match, path) is not None and quote(value) == match["value"]

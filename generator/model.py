@@ -49,6 +49,7 @@ BuildPath = Annotated[str, _rule(names.build_path)]
 FileName = Annotated[str, _rule(names.file_name)]
 OneLine = Annotated[str, _rule(_one_line)]
 Encrypted = Annotated[str, _rule(names.encrypted)]
+ValuePath = Annotated[str, _rule(names.value_path)]
 Notify = Literal["always", "never", "change"]
 SecretName = Annotated[str, _rule(names.secret_name)]
 
@@ -64,6 +65,25 @@ class Model(BaseModel):
     )
 
 
+class ValuePaths(Model):
+    """Where the chart reads the image, as dotted paths of its values."""
+
+    registry: ValuePath | None = Field(
+        None,
+        description="The registry host of image.repository goes here (docker.io when it names none) and the rest "
+        "to `repository` (bitnami- and grafana-style charts, e.g. image.registry).",
+    )
+    repository: ValuePath | None = Field(
+        None, description="The repository, with its host unless `registry` is set; default image.repository."
+    )
+    tag: ValuePath | None = Field(None, description="The key the release pipeline owns; default image.tag.")
+    ref: ValuePath | None = Field(
+        None,
+        description='Instead of registry/repository/tag: one "<repository>:<tag>" string at this path '
+        "(absent until the first release).",
+    )
+
+
 class Image(Model):
     """The Docker image CI builds, tags with the git short sha and pushes."""
 
@@ -74,6 +94,10 @@ class Image(Model):
     context: BuildPath = Field(".", description="Docker build context, relative to the spec; may be a parent folder.")
     sha_length: int = Field(
         7, ge=4, le=40, description="TAG = git rev-parse --short=<shaLength> HEAD."
+    )
+    value_paths: ValuePaths = Field(
+        default_factory=ValuePaths,
+        description="Where the chart reads the image; default {repository: image.repository, tag: image.tag}.",
     )
 
 
@@ -97,6 +121,19 @@ class Scan(Model):
     fail_build: bool = Field(False, description="false: report only (--exit-code 0); true: gate (--exit-code 1).")
 
 
+class PublishedChart(Model):
+    """A published chart deployed unmodified; charts.path then holds only the values overlays."""
+
+    repo_url: Annotated[str, _rule(names.helm_repo_url)] = Field(
+        alias="repoURL", title="repoURL",
+        description="The Helm repository URL (https://...), or oci://<registry>/<path> for an OCI registry.",
+    )
+    name: Annotated[str, _rule(names.chart_name)] = Field(description="The chart's name in that repository.")
+    version: Annotated[str, _rule(names.chart_version)] = Field(
+        description="One exact chart version (no ranges): what Argo CD deploys."
+    )
+
+
 class Charts(Model):
     repo: Annotated[str, _rule(names.git_url)] = Field(
         description="The charts repo: scp-like ssh, ssh://, https:// or file:// git URL."
@@ -111,6 +148,11 @@ class Charts(Model):
         None,
         description="The review API of `promote --pr`: github (pull requests) or gitlab (merge requests); "
         "default gitlab when the host of charts.repo is gitlab.com or contains gitlab, else github.",
+    )
+    chart: PublishedChart | None = Field(
+        None,
+        description="Deploy this published chart at its exact version (an Argo CD multi-source Application); "
+        "charts.path then holds only the values overlays.",
     )
 
 
@@ -231,6 +273,11 @@ class Spec(Model):
         max_length=MAX_ENVIRONMENTS,
         description="Promotion order; the last one is production.",
     )
+    values: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Helm value overrides for every environment; an environment's `values` merge over them "
+        "(mappings key by key, anything else replaced).",
+    )
     branches: dict[BranchName, Branch] | None = Field(
         None, max_length=MAX_BRANCHES, description="What each branch releases; default dev/staging/master, valid only with the default environments."
     )
@@ -251,6 +298,10 @@ class Spec(Model):
     def _resolve_defaults(self) -> Spec:
         self.charts.path = self.charts.path or defaults.chart_path(self.name)
         self.charts.review = self.charts.review or hosts.review_api(self.charts.repo)
+        paths = self.image.value_paths
+        if paths.ref is None:
+            paths.repository = paths.repository or "image.repository"
+            paths.tag = paths.tag or "image.tag"
         for env in self.environments:
             env.namespace = env.namespace or self.name
             env.values_file = env.values_file or defaults.values_file(env.name)

@@ -184,3 +184,40 @@ def ci_image(value: str) -> str | None:
     if len(value) > 255 or not _IMAGE_WITH_TAG.fullmatch(value):
         return "must be a Docker image reference, e.g. docker:27 (letters, digits and . _ / : @ -)"
     return None
+
+
+# Helm value keys as `--set` and dotted paths name them; `.` separates them.
+_VALUE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_HELM_REPO_URL = re.compile(r"(https?|oci)://[^\s/@]+(/[^\s]*)?")
+_CHART_NAME = re.compile(r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?")
+# An exact SemVer 2 version (Helm's chart versions), with Helm's optional leading v.
+_EXACT_VERSION = re.compile(
+    r"v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?"
+)
+
+
+def value_path(value: str) -> str | None:
+    """A dotted path of Helm value keys, e.g. `image.tag` or `tempo.repository`."""
+    if not all(_VALUE_KEY.fullmatch(part) for part in value.split(".")):
+        return "must be a dotted path of keys (letters, digits, '_' or '-', e.g. image.tag)"
+    return None
+
+
+def helm_repo_url(value: str) -> str | None:
+    if not _HELM_REPO_URL.fullmatch(value):
+        return "must be a Helm repository URL (https://...) or an OCI registry path (oci://<registry>/<path>)"
+    if value.startswith("oci://") and "/" not in value[len("oci://"):].rstrip("/"):
+        return "an OCI chart repository needs a path after the registry host: oci://<registry>/<path>"
+    return None
+
+
+def chart_name(value: str) -> str | None:
+    if not _CHART_NAME.fullmatch(value):
+        return "must be a Helm chart name: lowercase letters, digits, '-', '_' or '.'"
+    return None
+
+
+def chart_version(value: str) -> str | None:
+    if not _EXACT_VERSION.fullmatch(value):
+        return "must be one exact chart version (e.g. 22.1.1), not a range: Argo CD deploys exactly this version"
+    return None

@@ -12,7 +12,7 @@ from typing import Any, Literal, NamedTuple
 
 import jinja2
 
-from generator import __version__, defaults, header, plan, yamlout
+from generator import __version__, defaults, header, plan, valuepaths, yamlout
 from generator.providers import github, gitlab, travis
 from generator.model import Environment, Spec
 from generator.resources import templates_dir
@@ -130,10 +130,7 @@ def _gitlab(spec: Spec) -> str:
 _PIPELINES = {"travis": _travis, "github": _github, "gitlab": _gitlab}
 
 
-def registry_host(repository: str) -> str | None:
-    """The registry of an image reference, or None for Docker Hub (Docker's own rule)."""
-    first, slash, _ = repository.partition("/")
-    return first if slash and ("." in first or ":" in first or first == "localhost") else None
+registry_host = valuepaths.registry_host
 
 
 def _makefile(spec: Spec) -> str:
@@ -146,17 +143,36 @@ def _makefile(spec: Spec) -> str:
     )
 
 
+def overlay(spec: Spec, env: Environment, tag: str | None) -> dict[str, Any]:
+    """The values an environment's overlay sets: the image at its value paths with `tag` (none
+    without one), then the app-wide values and the environment's merged over them."""
+    values: dict[str, Any] = {}
+    for keys, value in valuepaths.image_entries(spec.image, tag):
+        valuepaths.put(values, keys, value)
+    # The rules keep every source off the owned paths, so this merge never overwrites them.
+    return valuepaths.merge(values, valuepaths.merge(spec.values, env.values))
+
+
 def _values(spec: Spec, env: Environment, tag: str | None) -> str:
-    values = dict(env.values)
-    image_extra = values.pop("image", None)
-    extra = {k: v for k, v in image_extra.items() if k not in {"repository", "tag"}} if isinstance(
-        image_extra, dict) else {}
-    return _template(
-        "values.yaml.j2", spec=spec, env=env, tag=tag,
-        awaiting=application_output(spec, env).path if tag is None else None,
-        image_extra=extra, values=values,
-    )
+    where = valuepaths.tag_path(spec.image)
+    body = "\n".join(yamlout.block(overlay(spec, env, tag), 0))
+    if env.pin is not None:
+        line = header.find_tag(body, where)
+        if line is not None:
+            comment = f"  # pinned by environments[{spec.environments.index(env)}].pin in the spec"
+            body = body[: line.end()] + comment + body[line.end():]
+    awaiting = application_output(spec, env).path if tag is None else None
+    return _template("values.yaml.j2", note=header.note(where), awaiting=awaiting, body=body)
 
 
 def _application(spec: Spec, env: Environment) -> str:
-    return _template("application.yaml.j2", spec=spec, env=env)
+    return _template("application.yaml.j2", spec=spec, env=env, chart_repo_url=argocd_chart_url(spec))
+
+
+def argocd_chart_url(spec: Spec) -> str | None:
+    """charts.chart.repoURL as an Argo CD Helm source takes it: an OCI registry without its
+    oci:// scheme (Argo CD's Helm user guide: "the oci:// syntax is not included")."""
+    chart = spec.charts.chart
+    if chart is None:
+        return None
+    return chart.repo_url.removeprefix("oci://").rstrip("/") if chart.repo_url.startswith("oci://") else chart.repo_url

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from generator import names
+from generator import names, valuepaths
 from generator.model import Spec
 
 Loc = tuple[str | int, ...]
@@ -24,7 +24,8 @@ _RESERVED_LABELS = {"app", "env", "team"}
 
 def check(spec: Spec) -> list[Finding]:
     """Every cross-field problem of a valid model."""
-    found = [*_environments(spec), *_branches(spec), *_labels(spec), *_image_values(spec), *_secrets(spec)]
+    found = [*_environments(spec), *_branches(spec), *_labels(spec), *_value_paths(spec), *_owned_values(spec),
+             *_secrets(spec)]
     return [Finding(*f) for f in found]
 
 
@@ -90,25 +91,58 @@ def _labels(spec: Spec) -> Iterator[tuple[Any, ...]]:
             yield ("argocd", "labels", key), f"label {key!r} is set by shipspec (app, env, team)"
 
 
-def _image_values(spec: Spec) -> Iterator[tuple[Any, ...]]:
-    """`values.image` merges into the overlay's image block, which owns repository and tag."""
+def _value_paths(spec: Spec) -> Iterator[tuple[Any, ...]]:
+    paths, loc = spec.image.value_paths, ("image", "valuePaths")
+    if paths.ref is not None:
+        for field in ("registry", "repository", "tag"):
+            if field in paths.model_fields_set:
+                yield (*loc, field), 'cannot be set with `ref`, which holds the whole "<repository>:<tag>" string'
+        return
+    seen: dict[valuepaths.Keys, str] = {}
+    for field, keys in valuepaths.owned(spec.image):
+        clash = next(((path, other) for path, other in seen.items() if _overlaps(path, keys)), None)
+        if clash is not None:
+            yield (*loc, field), (f"{'.'.join(keys)} overlaps image.valuePaths.{clash[1]} ({'.'.join(clash[0])}): "
+                                  "each value path needs a key of its own")
+        seen[keys] = field
+
+
+def _overlaps(one: valuepaths.Keys, other: valuepaths.Keys) -> bool:
+    shorter = min(len(one), len(other))
+    return one[:shorter] == other[:shorter]
+
+
+def _owned_values(spec: Spec) -> Iterator[tuple[Any, ...]]:
+    """Values may not set what shipspec writes; checked in every source, so the merge of any
+    environment's values over the app-wide ones never does either."""
+    owned = valuepaths.owned(spec.image)
+    for values, loc in _value_sources(spec):
+        blocked: dict[Loc, list[str]] = {}  # a non-mapping where owned paths go -> those paths
+        for field, keys in owned:
+            found = valuepaths.find(values, keys)
+            if found is None:
+                continue
+            at = (*loc, *keys[:found[0]])
+            if found[0] < len(keys):
+                blocked.setdefault(at, []).append(".".join(keys))
+            elif field in ("tag", "ref"):
+                yield at, "belongs to the release pipeline; freeze an environment with `pin` instead"
+            else:
+                yield at, f"is set by shipspec from image.repository at the top of the spec (image.valuePaths.{field})"
+        for at, paths in blocked.items():
+            listed = f"{', '.join(paths[:-1])} and {paths[-1]}" if len(paths) > 1 else paths[0]
+            yield at, f"must be a mapping: shipspec writes {listed} under it"
+
+
+def _value_sources(spec: Spec) -> Iterator[tuple[dict[str, Any], Loc]]:
+    yield spec.values, ("values",)
     for i, env in enumerate(spec.environments):
-        loc = ("environments", i, "values", "image")
-        image = env.values.get("image")
-        if image is None:
-            continue
-        if not isinstance(image, dict):
-            yield loc, "must be a mapping: shipspec writes image.repository and image.tag under it"
-            continue
-        if "repository" in image:
-            yield (*loc, "repository"), "is set by shipspec from image.repository at the top of the spec"
-        if "tag" in image:
-            yield (*loc, "tag"), "belongs to the release pipeline; freeze an environment with `pin` instead"
+        yield env.values, ("environments", i, "values")
 
 
 def _secrets(spec: Spec) -> Iterator[tuple[Any, ...]]:
-    for i, env in enumerate(spec.environments):
-        yield from _secret_values(env.values, ("environments", i, "values"))
+    for values, loc in _value_sources(spec):
+        yield from _secret_values(values, loc)
 
 
 def _secret_values(values: Any, loc: Loc) -> Iterator[tuple[Any, ...]]:

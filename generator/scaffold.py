@@ -56,6 +56,7 @@ class Answers:
     team: str | None = None
     namespace: str | None = None
     ci: str = "travis"
+    chart: tuple[str, str, str] | None = None  # a published chart: (repoURL, name, version)
 
 
 def default_name(directory: Path) -> str:
@@ -111,6 +112,7 @@ def spec_text(answers: Answers, schema: str) -> str:
         checkout=None if answers.checkout == DEFAULT_CHECKOUT else answers.checkout,
         environments=answers.environments,
         namespace=None if answers.namespace in (None, answers.name) else answers.namespace,
+        chart=answers.chart,
         branches=branches_for(answers.environments),
         release_branch=release_branch(answers.environments),
         ci=answers.ci,

@@ -1,4 +1,4 @@
-"""Read the image tag a values overlay in the charts repo releases.
+"""Read the tag a values overlay in the charts repo releases, at the app's `image.valuePaths`.
 
 The file may have been edited by hand or written by another shipspec
 version, so it is parsed as YAML rather than matched as our own layout.
@@ -9,16 +9,24 @@ from __future__ import annotations
 import yaml
 
 from generator.errors import OperationFailed
+from generator.valuepaths import DEFAULT_TAG, TagPath
 
 MAX_CHARS = 1024 * 1024
 
 
-def current_tag(text: str | None, where: str) -> str | None:
-    """The tag a values file releases (None when absent or empty)."""
+def current_tag(text: str | None, where: str, path: TagPath = DEFAULT_TAG) -> str | None:
+    """The tag a values file releases at `path` (None when absent or empty)."""
     if text is None:
         return None
-    tag = _value(_value(_compose(text, where), "image"), "tag")
-    return (tag.value or None) if isinstance(tag, yaml.ScalarNode) else None
+    node = _compose(text, where)
+    for key in path.keys:
+        node = _value(node, key)
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    if not path.ref:
+        return node.value or None
+    repository, colon, tag = node.value.rpartition(":")
+    return tag if colon and repository and tag and "/" not in tag else None
 
 
 def _compose(text: str, where: str) -> yaml.Node | None:

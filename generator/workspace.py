@@ -2,7 +2,7 @@
 
 `render` is pure; this is the small IO layer around it that `generate` and
 `check` share: locating the charts checkout and reading the release
-pipeline's current `image.tag` from each values overlay.
+pipeline's current tag (at `image.valuePaths`) from each values overlay.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from generator import header
+from generator import header, valuepaths
 from generator.errors import UsageError
 from generator.redact import redact
 from generator.render import Output
 from generator.spec import LoadedSpec, display_path
+from generator.valuepaths import DEFAULT_TAG, TagPath
 
 # Our own overlay layout (see templates/values.yaml.j2): reading the first lines
 # with a regex avoids a YAML parse per file. A pinned tag carries a comment.
@@ -68,18 +69,20 @@ def current_tags(loaded: LoadedSpec, charts: Path) -> dict[str, str]:
     """Environment name -> the image tag its values overlay holds now (absent files are skipped)."""
     tags: dict[str, str] = {}
     chart_dir = charts / (loaded.spec.charts.path or "")
+    where = valuepaths.tag_path(loaded.spec.image)
     for env in loaded.spec.environments:
-        tag = read_tag(chart_dir / (env.values_file or ""))
+        tag = read_tag(chart_dir / (env.values_file or ""), where)
         if tag is not None:
             tags[env.name] = tag
     return tags
 
 
-def read_tag(path: Path) -> str | None:
+def read_tag(path: Path, where: TagPath = DEFAULT_TAG) -> str | None:
+    """The tag the overlay at `path` holds at `where` (None when it holds none)."""
     try:
         with path.open("rb") as handle:
             head = handle.read(_HEAD_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return None
-    match = header.TAG.search(head)
-    return header.decode_tag(match.group(1)) if match else None
+    match = header.find_tag(head, where)
+    return header.read_tag(match, where) if match else None

@@ -22,6 +22,8 @@ SAMPLES = {
     "monorepo-worker": "monorepo/worker/shipspec.yaml",
     "github-actions": "github-actions/shipspec.yaml",
     "gitlab-ci": "gitlab-ci/shipspec.yaml",
+    "published-chart": "published-chart/shipspec.yaml",
+    "registry-split": "registry-split/shipspec.yaml",
 }
 
 
@@ -62,8 +64,8 @@ def release_overlays(folder: Path, tag: str = "0a1b2c3") -> None:
     for overlay in sorted(folder.glob("values.*.yaml")):
         text = overlay.read_text(encoding="utf-8")
         head, _, body = text.partition("\n")
-        match = AWAITING.match(body)
+        match = AWAITING.search(body)
         if match:
-            body = body[match.end():]
+            body = body[:match.start()] + body[match.end() + 1:]
             repository = body.index("\n", body.index("  repository: ")) + 1
             overlay.write_text(f'{head}\n{body[:repository]}  tag: "{tag}"\n{body[repository:]}', encoding="utf-8")

@@ -16,7 +16,7 @@ from conftest import REPO_ROOT, run_shipspec
 from generator import workspace
 from generator.cli import cli
 from generator.model import DEFAULT_ENVIRONMENTS
-from generator.render import render
+from generator.render import Output, render
 from generator.scaffold import Answers, branches_for, spec_text
 from generator.spec import load
 from validators import (
@@ -120,16 +120,26 @@ def test_the_chart_is_the_users_check_never_reports_it(tmp_path: Path) -> None:
     assert run_shipspec("check", "app", cwd=tmp_path).returncode == 1  # a generated overlay is checked
 
 @pytest.mark.parametrize("typo", [{"replicaCont": 2}, {"image": {"pullPolicyy": "Always"}}])
-def test_a_typo_in_an_environments_values_fails_helm_lint(tmp_path: Path, typo: dict) -> None:
+def test_a_typo_in_an_environments_values_fails_generate_at_its_line_and_helm_lint(tmp_path: Path, typo: dict) -> None:
     assert init(tmp_path, "app", *LAYOUTS["default"]).returncode == 0
     spec_path, chart = tmp_path / "app" / "shipspec.yaml", tmp_path / "charts" / "charts" / "myapp"
     with_typo = f"  - name: stag\n    values: {json.dumps(typo)}\n"
     spec_path.write_text(spec_path.read_text().replace("  - name: stag\n", with_typo))
-    assert run_shipspec("generate", "app", cwd=tmp_path).returncode == 0
+    before = (chart / "values.stag.yaml").read_text()
+    done = run_shipspec("generate", "app", cwd=tmp_path)
     key = next(iter(typo)) if "image" not in typo else "pullPolicyy"
-    assert key in (chart / "values.stag.yaml").read_text()
+    line = spec_path.read_text().splitlines().index(f"    values: {json.dumps(typo)}") + 1
+    field = "environments[1].values." + ("image.pullPolicyy" if "image" in typo else key)
+    hint = "did you mean replicaCount?" if "image" not in typo else "did you mean pullPolicy?"
+    assert done.returncode == 2
+    assert f"shipspec.yaml:{line}:" in done.stderr
+    assert f"{field}: the chart allows no such value ({hint})" in done.stderr
+    assert (chart / "values.stag.yaml").read_text() == before  # nothing written
+    # The same value in an overlay is what Helm itself refuses at sync time.
+    overlay = tmp_path / "typo.yaml"
+    overlay.write_text(yaml.safe_dump(typo))
     with pytest.raises(AssertionError, match=f"additional properties '{key}' not allowed"):
-        helm_lint_and_template(chart, [chart / "values.stag.yaml"], release="myapp")
+        helm_lint_and_template(chart, [chart / "values.stag.yaml", overlay], release="myapp")
     helm_lint_and_template(chart, [chart / "values.dev.yaml"], release="myapp")  # the other overlays still pass
 
 
@@ -294,3 +304,35 @@ def test_init_ci_scaffolds_that_providers_pipeline_and_says_which_secrets(tmp_pa
     assert pipeline in (tmp_path / "app" / "README.md").read_text()
     checked = run_shipspec("check", "app", cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout
+
+
+@pytest.mark.parametrize("chart_flags", [
+    ["--chart", "oci://registry-1.docker.io/bitnamicharts/nginx@22.1.1"],
+    ["--chart-repo", "oci://registry-1.docker.io/bitnamicharts", "--chart-name", "nginx", "--chart-version", "22.1.1"],
+])
+def test_init_on_a_published_chart_copies_no_chart(tmp_path: Path, chart_flags: list[str]) -> None:
+    proc = init(tmp_path, "app", *LAYOUTS["default"], *chart_flags)
+    assert proc.returncode == 0, proc.stderr
+    spec = yaml.safe_load((tmp_path / "app" / "shipspec.yaml").read_text())
+    assert spec["charts"]["chart"] == {"repoURL": "oci://registry-1.docker.io/bitnamicharts", "name": "nginx",
+                                       "version": "22.1.1"}
+    chart = tmp_path / "charts" / "charts" / "myapp"
+    assert sorted(p.name for p in chart.iterdir()) == ["values.dev.yaml", "values.prod.yaml", "values.stag.yaml"]
+    assert not (tmp_path / "charts" / "argocd").exists()  # the first release writes the Applications
+    loaded = load(tmp_path / "app" / "shipspec.yaml")
+    application = yaml.safe_load(render(loaded, {"dev": "0123abc"})[Output("charts", "argocd/myapp-dev.yaml")])
+    assert_valid(validate_argocd_application(application), "myapp-dev.yaml")
+    assert application["spec"]["sources"][0]["repoURL"] == "registry-1.docker.io/bitnamicharts"
+    assert run_shipspec("check", "app", cwd=tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--chart", "nginx@22.1.1"], "--chart 'nginx@22.1.1': expected REPO/NAME@VERSION"),
+    (["--chart-repo", "https://charts.bitnami.com/bitnami"], "add --chart-name, --chart-version"),
+    (["--chart", "https://x.io/c/nginx@1.0.0", "--chart-name", "a"], "drop --chart-name"),
+    (["--chart", "https://x.io/c/nginx@~1.0"], "charts.chart.version: must be one exact chart version"),
+])
+def test_init_refuses_a_bad_chart_reference_and_writes_nothing(tmp_path: Path, flags: list[str], message: str) -> None:
+    proc = init(tmp_path, "app", *LAYOUTS["default"], *flags)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert not (tmp_path / "app").exists() and not (tmp_path / "charts").exists()

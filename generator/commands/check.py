@@ -14,16 +14,20 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from generator import __version__, fastcheck, parallel
+from generator import __version__, fastcheck, helmrender, parallel
 from generator.discovery import find_specs
 from generator.drift import AppReport, AppStatus, check_app, fast_path_enabled
-from generator.errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE
+from generator.errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
 from generator.output import out, plural
 
 def run(
     arguments: Sequence[str], *, output_format: str = "text", jobs: int | None = None, charts_dir: str | None = None,
-    skip_charts: bool = False,
+    skip_charts: bool = False, helm: bool = False,
 ) -> int:
+    if helm:
+        if skip_charts:
+            raise UsageError("--render renders the chart-side files: it cannot be combined with --skip-charts")
+        helmrender.helm()  # a missing Helm is one clear error, before any app is checked
     paths = find_specs(arguments)
     override = Path(charts_dir) if charts_dir is not None else None
     fastcheck.forget_listings()
@@ -31,7 +35,7 @@ def run(
     counts = dict.fromkeys(AppStatus, 0)
     without_charts = 0
     reporter.start()
-    for report in reports(paths, override, parallel.workers(jobs, len(paths)), app_only=skip_charts):
+    for report in reports(paths, override, parallel.workers(jobs, len(paths)), app_only=skip_charts, helm=helm):
         counts[report.status] += 1
         without_charts += not report.charts_checked
         reporter.app(report)
@@ -41,14 +45,18 @@ def run(
     return EXIT_DRIFT if counts[AppStatus.DRIFTED] else EXIT_OK
 
 
-def reports(paths: Sequence[Path], override: Path | None, jobs: int, *, app_only: bool = False) -> Iterator[AppReport]:
+def reports(
+    paths: Sequence[Path], override: Path | None, jobs: int, *, app_only: bool = False, helm: bool = False
+) -> Iterator[AppReport]:
     """Each app's report, in the order of `paths`."""
-    check = partial(_check_chunk, override=override, fast=fast_path_enabled(), app_only=app_only)
+    check = partial(_check_chunk, override=override, fast=fast_path_enabled(), app_only=app_only, helm=helm)
     return parallel.map_chunks(check, paths, jobs)
 
 
-def _check_chunk(chunk: Sequence[Path], *, override: Path | None, fast: bool, app_only: bool) -> list[AppReport]:
-    return [check_app(path, override, fast=fast, app_only=app_only) for path in chunk]
+def _check_chunk(
+    chunk: Sequence[Path], *, override: Path | None, fast: bool, app_only: bool, helm: bool
+) -> list[AppReport]:
+    return [check_app(path, override, fast=fast, app_only=app_only, helm=helm) for path in chunk]
 
 
 def _color() -> bool:

@@ -126,13 +126,14 @@ def _load(path: Path) -> LoadedSpec:
 
 def plan_app(loaded: LoadedSpec, charts_dir: Path | None) -> tuple[list[Change], list[Path]]:
     """Every file of one app with its status, and the stale files of the app."""
-    from generator import workspace
+    from generator import valueschema, workspace
     from generator.render import render
 
     charts = workspace.charts_root(loaded, charts_dir)
     if charts is None:  # no charts checkout: the app's own files; releases write the chart side
         rendered = {output: text for output, text in render(loaded).items() if output.root == "app"}
         return [writer.plan(workspace.disk_path(o, loaded.directory, Path()), t) for o, t in rendered.items()], []
+    valueschema.verify(loaded, charts)  # never write values the chart would refuse at sync
     rendered = render(loaded, workspace.current_tags(loaded, charts))
     changes = [
         writer.plan(workspace.disk_path(output, loaded.directory, charts), text) for output, text in rendered.items()

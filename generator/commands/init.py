@@ -39,6 +39,10 @@ class Flags:
     namespace: str | None = None
     schema_ref: str | None = None
     ci: str = "travis"
+    chart: str | None = None  # REPO/NAME@VERSION
+    chart_repo: str | None = None
+    chart_name: str | None = None
+    chart_version: str | None = None
 
 
 def run(flags: Flags, *, yes: bool = False, prompt: Prompt | None = None) -> int:
@@ -97,7 +101,30 @@ def resolve(flags: Flags, directory: Path, *, yes: bool, prompt: Prompt | None) 
         team=flags.team or None,
         namespace=namespace,
         ci=flags.ci,
+        chart=published_chart(flags),
     )
+
+
+def published_chart(flags: Flags) -> tuple[str, str, str] | None:
+    """(repoURL, name, version) from --chart REPO/NAME@VERSION or the three --chart-* flags."""
+    parts = {"--chart-repo": flags.chart_repo, "--chart-name": flags.chart_name, "--chart-version": flags.chart_version}
+    given = [flag for flag, value in parts.items() if value]
+    if flags.chart:
+        if given:
+            raise UsageError(f"--chart already names the repository, chart and version: drop {', '.join(given)}")
+        reference, at, version = flags.chart.rpartition("@")
+        repo, slash, name = reference.rpartition("/")
+        if not (at and slash and repo and name and version) or repo.endswith(":/"):
+            raise UsageError(f"--chart {flags.chart!r}: expected REPO/NAME@VERSION, e.g. "
+                             "https://charts.bitnami.com/bitnami/nginx@22.1.1 or oci://ghcr.io/org/charts/app@1.2.3")
+        return repo, name, version
+    if not given:
+        return None
+    if len(given) < len(parts):
+        missing = [flag for flag in parts if flag not in given]
+        raise UsageError(
+            f"a published chart needs --chart-repo, --chart-name and --chart-version: add {', '.join(missing)}")
+    return flags.chart_repo or "", flags.chart_name or "", flags.chart_version or ""
 
 
 def _ask(prompt: Prompt, question: str, default: str | None) -> str:
@@ -117,6 +144,7 @@ _FLAGS = {
     ("image",): "--image",
     ("charts", "repo"): "--charts-repo",
     ("charts", "checkout"): "--charts-dir",
+    ("charts", "chart"): "--chart",
     ("environments",): "--env",
     ("branches",): "--env",
 }
@@ -155,7 +183,9 @@ def plan(loaded: LoadedSpec, spec_text: str, charts: Path) -> list[File]:
         (app / scaffold.SPEC_NAME, spec_text),
         *((app / path, body) for path, body in scaffold.service_files(loaded.spec).items()),
         *sorted((path, body) for path, body in rendered if not _under(path, charts)),
-        *((charts / path, body) for path, body in scaffold.chart_files(loaded.spec).items()),
+        # A published chart is deployed as it is: only the overlays live in the charts repo.
+        *((charts / path, body) for path, body in scaffold.chart_files(loaded.spec).items()
+          if loaded.spec.charts.chart is None),
         *sorted((path, body) for path, body in rendered if _under(path, charts)),
         *root,
     ]

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from generator import git, header, names, review, tagedit
+from generator import git, header, names, review, tagedit, valuepaths
 from generator.release_notes import pull_request_body
 from generator.errors import EXIT_OK, OperationFailed, UsageError
 from generator.model import Environment
@@ -219,7 +219,8 @@ def _proposal_is_newer(release: Release, clone: git.Repo, branch: str, proposed:
     if proposed is None:
         return None
     path = release.values_path
-    tag = tagedit.current_tag(clone.show_file(proposed, path), f"{branch}:{path}")
+    tag = tagedit.current_tag(
+        clone.show_file(proposed, path), f"{branch}:{path}", valuepaths.tag_path(release.loaded.spec.image))
     if tag and tag != release.tag and release.is_newer(tag):
         return f"branch {branch} already proposes {tag}, which contains {release.tag}: not moving it backwards"
     return None
@@ -231,7 +232,8 @@ def _tree(clone: git.Repo, commit: str) -> str:
 
 def _apply(release: Release, clone: git.Repo) -> tuple[str | None, str | None]:
     """Write ENV's files for the release: (the tag it replaces, or a message when it must not move)."""
-    current = release.current = tagedit.current_tag(_read(clone, release.values_path), release.values_path)
+    where = valuepaths.tag_path(release.loaded.spec.image)
+    current = release.current = tagedit.current_tag(_read(clone, release.values_path), release.values_path, where)
     env = release.env.name
     if current and current != release.tag and not release.rollback and release.is_newer(current):
         return current, f"{env} already runs {current}, which contains {release.tag}: not moving {env} backwards"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from generator import git, tagedit
+from generator import git, tagedit, valuepaths
 from generator.commands.promote import Release, _release, app_repository, publish
 from generator.errors import EXIT_OK, UsageError
 from generator.loader import parse_document
@@ -55,20 +55,20 @@ def spec_at(repo: git.Repo | None, tag: str, path: Path, now: LoadedSpec) -> Loa
     return LoadedSpec(validate(parse_document(raw.encode("utf-8"), shown)), path, raw.encode("utf-8"), now.repo_path)
 
 
-def tags_that_ran(clone: git.Repo, values_path: str) -> list[str]:
-    """Every tag the overlay held on the charts branch, newest first."""
+def tags_that_ran(clone: git.Repo, values_path: str, where: valuepaths.TagPath) -> list[str]:
+    """Every tag the overlay held (at value path `where`) on the charts branch, newest first."""
     commits = clone.output("log", "--first-parent", f"--max-count={HISTORY_LIMIT}", "--format=%H", "--",
                            values_path).split()
     seen: list[str] = []
     for commit in commits:
-        tag = tagedit.current_tag(clone.show_file(commit, values_path), f"{commit[:7]}:{values_path}")
+        tag = tagedit.current_tag(clone.show_file(commit, values_path), f"{commit[:7]}:{values_path}", where)
         if tag and tag not in seen:
             seen.append(tag)
     return seen
 
 
 def _require_ran(release: Release, clone: git.Repo) -> None:
-    ran = tags_that_ran(clone, release.values_path)
+    ran = tags_that_ran(clone, release.values_path, valuepaths.tag_path(release.loaded.spec.image))
     if release.tag not in ran:
         listing = ", ".join(ran) if ran else "none yet"
         raise UsageError(f"--to {release.tag}: never ran in {release.env.name} (tags that did, newest first: "

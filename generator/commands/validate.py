@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from generator import valueschema
 from generator.discovery import find_specs
 from generator.errors import EXIT_OK, EXIT_USAGE, InvalidSpec
 from generator.output import emit_json, err, out, plural
@@ -14,7 +15,10 @@ def run(arguments: Sequence[str], *, output_format: str = "text") -> int:
     results = []
     for path in find_specs(arguments):
         try:
-            load(path)
+            loaded = load(path)
+            charts = loaded.directory / loaded.spec.charts.checkout
+            if charts.is_dir():  # the chart's own values schema, when there is a checkout to read it from
+                valueschema.verify(loaded, charts)
             problems = []
         except InvalidSpec as exc:
             problems = exc.problems
