@@ -363,3 +363,30 @@ def test_layout_scan_agrees_with_the_model_on_every_sample(spec: Path) -> None:
     # The committed samples are proven in sync, but for a chart with a values schema, which
     # changes apart from the spec: those are validated (the full path) every time.
     assert (fastcheck.prove(spec, None) is not None) is not schema.is_file()
+
+
+@pytest.mark.parametrize(("ci", "pipeline"), [("github", ".github/workflows/shipspec.yml"), ("gitlab", ".gitlab-ci.yml")])
+def test_switching_the_ci_provider_leaves_the_old_pipeline_stale_until_generate_removes_it(
+        project: Path, monkeypatch, capsys, ci: str, pipeline: str) -> None:
+    spec = project / "app/shipspec.yaml"
+    spec.write_text(spec.read_text() + f"ci: {ci}\n")
+    assert shipspec("generate", "--no-prune") == 0
+    assert (project / "app" / pipeline).is_file() and (project / "app/.travis.yml").is_file()
+    stale = ("  stale    .travis.yml: generated for this app, but the spec no longer produces it: "
+             "run `shipspec generate` (it removes it)\n")
+    for args in ((), ("--skip-charts",)):
+        code, output = check(monkeypatch, capsys, *args)
+        assert code == 1 and stale in output and output.count("  stale  ") == 1, output
+    assert shipspec("generate") == 0  # prunes by default
+    assert not (project / "app/.travis.yml").exists()
+    for args in ((), ("--skip-charts",)):
+        assert check(monkeypatch, capsys, *args) == (0, "1 app checked: 1 in sync, 0 drifted, 0 invalid\n")
+    assert fastcheck.prove(spec, None) is not None and fastcheck.prove(spec, None, app_only=True) is not None
+
+
+def test_the_fast_path_reads_ci_from_the_spec() -> None:
+    layout = fastcheck.layout(SHOP.encode() + b"ci: 'gitlab'  # GitLab CI\n")
+    assert layout is not None and layout.app_files == (".gitlab-ci.yml", "Makefile")
+    default = fastcheck.layout(SHOP.encode())
+    assert default is not None and default.app_files == (".travis.yml", "Makefile")
+    assert fastcheck.layout(SHOP.encode() + b"ci: circleci\n") is None  # unknown: the full path says why

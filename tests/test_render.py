@@ -124,3 +124,12 @@ def test_any_environment_values_render_into_an_overlay_that_loads_back(mapping, 
     expected = {"image": image, **mapping}
     assert yaml.safe_load(text) == expected
     assert yaml12(text) == expected
+
+
+def test_the_renderer_fingerprint_covers_every_rendering_module() -> None:
+    from generator import header
+
+    package = Path(header.__file__).parent
+    assert all((package / name).is_file() for name in header._RENDERER_MODULES)
+    providers = {f"providers/{p.name}" for p in (package / "providers").glob("*.py") if p.name != "__init__.py"}
+    assert providers | {"plan.py", "render.py", "yamlout.py"} <= set(header._RENDERER_MODULES)
