@@ -79,7 +79,7 @@ class Image(Model):
 class Test(Model):
     command: OneLine | None = Field(
         None,
-        description="Run after the image is built; may use the make variables $(IMAGE) and $(TAG).",
+        description="Run after the image is built; may use the make variables $(IMAGE) and $(TAG) (rendered as the checked, quoted tag).",
     )
 
 

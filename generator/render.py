@@ -41,7 +41,9 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
-    env.filters.update(q=yamlout.scalar, key=yamlout.key, sh=yamlout.shell, block=_block)
+    env.filters.update(
+        q=yamlout.scalar, key=yamlout.key, sh=yamlout.shell, block=_block, checked_tag=yamlout.checked_tag
+    )
     return env
 
 

@@ -122,3 +122,23 @@ def _inline(value: Any) -> str:
 def shell(value: str) -> str:
     """A shell word for a Makefile recipe: shell-quoted, with `$` doubled for make."""
     return shlex.quote(value).replace("$", "$$")
+
+
+
+# `$$` is make's literal `$` and `\x` a shell escape: both are passed over whole.
+_TAG_REFERENCE = re.compile(r"\$\$|\$\(TAG\)|\$\{TAG\}|\\.|[\"']")
+
+
+def checked_tag(recipe: str) -> str:
+    """A recipe line with every make reference to TAG turned into the checked tag
+    (never empty), double-quoted where the shell would otherwise split or glob it."""
+    open_quote: str | None = None
+    out, last = [], 0
+    for match in _TAG_REFERENCE.finditer(recipe):
+        token = match.group()
+        if token in ('"', "'") and open_quote in (None, token):
+            open_quote = None if open_quote else token
+        elif token in ("$(TAG)", "${TAG}"):
+            out += [recipe[last : match.start()], "$(CHECKED_TAG)" if open_quote else '"$(CHECKED_TAG)"']
+            last = match.end()
+    return "".join(out) + recipe[last:]

@@ -101,3 +101,13 @@ def test_helm_renders_each_overlay_with_the_exact_image(sample, chart: Path) -> 
         assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == f"{spec.image.repository}:{tag}"
         assert_valid(kubernetes_validate_strict(manifests), f"helm template with {overlay.name}")
     assert Output("app", "Makefile") in rendered
+
+
+def test_the_test_target_uses_the_checked_tag_quoted(sample) -> None:
+    loaded, _, app, _ = sample
+    if not loaded.spec.test.command or "$(TAG)" not in loaded.spec.test.command:
+        pytest.skip("this sample's test.command does not use $(TAG)")
+    (line,) = make_dry_run(app, "test", TAG="abc1234")
+    assert '"abc1234"' in line and "abc1234" not in line.replace('"abc1234"', ""), line
+    proc = _run([require_tool("make"), "-n", "test"], cwd=app)  # outside git: no tag
+    assert proc.returncode != 0 and "TAG is empty" in proc.stderr, proc.stderr

@@ -112,3 +112,13 @@ def test_any_environment_values_render_into_an_overlay_that_loads_back(mapping, 
     expected = {"image": {"repository": "myrepo/minimal", "tag": tag_text}, **mapping}
     assert yaml.safe_load(text) == expected
     assert yaml12(text) == expected
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    ("docker run $(IMAGE):$(TAG) t", 'docker run $(IMAGE):"$(CHECKED_TAG)" t'),
+    ('run "$(IMAGE):${TAG}"', 'run "$(IMAGE):$(CHECKED_TAG)"'),
+    ("echo '$(TAG)' $$(TAG) \\\"$(TAG)", "echo '$(CHECKED_TAG)' $$(TAG) \\\"\"$(CHECKED_TAG)\""),
+    ("make unit-test", "make unit-test"),
+])
+def test_test_command_uses_the_checked_tag(command: str, expected: str) -> None:
+    assert yamlout.checked_tag(command) == expected
