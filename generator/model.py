@@ -94,6 +94,11 @@ class Scan(Model):
     )
     ignore_unfixed: bool = Field(True, description="Skip vulnerabilities that have no fix yet.")
     fail_build: bool = Field(False, description="false: report only (--exit-code 0); true: gate (--exit-code 1).")
+    image: Annotated[str, _rule(names.image_reference)] | None = Field(
+        None,
+        description="The Trivy image to run (TRIVY_IMAGE), with a tag or digest, e.g. pinned by digest; "
+        "default the Trivy release shipspec pins.",
+    )
 
 
 class Charts(Model):

@@ -88,6 +88,22 @@ def image_repository(value: str) -> str | None:
     return None
 
 
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def image_reference(value: str) -> str | None:
+    """A full image reference to run: repository with a tag, a digest, or both."""
+    rest, at, digest = value.partition("@")
+    if at and not _DIGEST.fullmatch(digest):
+        return "has an invalid digest: it must be sha256: and 64 lowercase hex digits"
+    last = rest.rsplit("/", 1)[-1]
+    repository, colon, tag = rest.rpartition(":") if ":" in last else (rest, "", "")
+    if not colon and not at:
+        return "must carry a tag or a digest (repository:tag or repository@sha256:...), so the scanner is pinned"
+    problem = image_repository(repository) or (image_tag(tag) if colon else None)
+    return problem and f"must be a Docker image reference with a tag or digest ({problem})"
+
+
 def image_tag(value: str) -> str | None:
     if not _TAG.fullmatch(value):
         return "must be a Docker tag: up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'"

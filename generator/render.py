@@ -19,6 +19,9 @@ from generator.spec import LoadedSpec
 
 Root = Literal["app", "charts"]
 TRIVY_IMAGE = "docker.io/aquasec/trivy:0.72.0"
+# Trivy's default cache is os.UserCacheDir()/trivy (pkg/cache/dir.go), /root/.cache/trivy in its
+# image, which runs as root; --cache-dir names it anyway, so a custom scan.image uses it too.
+TRIVY_CACHE = "/root/.cache/trivy"
 
 
 class Output(NamedTuple):
@@ -96,7 +99,8 @@ def registry_host(repository: str) -> str | None:
 def _makefile(spec: Spec) -> str:
     envs = [env.name for env in spec.environments]
     return _template(
-        "Makefile.j2", spec=spec, commit_envs=envs[:-1], pr_envs=envs[1:], trivy_image=TRIVY_IMAGE,
+        "Makefile.j2", spec=spec, commit_envs=envs[:-1], pr_envs=envs[1:],
+        trivy_image=spec.scan.image or TRIVY_IMAGE, trivy_cache=TRIVY_CACHE,
         registry=registry_host(spec.image.repository),
     )
 
