@@ -40,12 +40,17 @@ def label_value(value: str) -> str | None:
     return None
 
 
-def label_key(value: str) -> str | None:
+def label_key(value: str, kind: str = "label") -> str | None:
+    """A qualified name, the API server's rule for label and annotation keys: an optional
+    DNS-1123 subdomain prefix of at most 253 characters and '/', then a name part."""
     prefix, _, name = value.rpartition("/")
     if prefix and (len(prefix) > 253 or not all(_DNS_LABEL.fullmatch(p) for p in prefix.split("."))):
         return "has an invalid prefix: it must be a DNS subdomain"
     if len(name) > 63 or not _LABEL_NAME.fullmatch(name):
-        return "must be a Kubernetes label name: at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends"
+        return (
+            f"must be a Kubernetes {kind} name: at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends"
+            + (f" (the name part {name!r} has {len(name)})" if len(name) > 63 else "")
+        )
     return None
 
 
