@@ -125,20 +125,33 @@ def shell(value: str) -> str:
 
 
 
-# `$$` is make's literal `$` and `\x` a shell escape: both are passed over whole.
-_TAG_REFERENCE = re.compile(r"\$\$|\$\(TAG\)|\$\{TAG\}|\\.|[\"']")
+_TAG_REFS = ("$(TAG)", "${TAG}")
+
+
+def _tag_ref_at(recipe: str, i: int) -> str | None:
+    return next((ref for ref in _TAG_REFS if recipe.startswith(ref, i)), None)
 
 
 def checked_tag(recipe: str) -> str:
-    """A recipe line with every make reference to TAG turned into the checked tag
-    (never empty), double-quoted where the shell would otherwise split or glob it."""
-    open_quote: str | None = None
-    out, last = [], 0
-    for match in _TAG_REFERENCE.finditer(recipe):
-        token = match.group()
-        if token in ('"', "'") and open_quote in (None, token):
-            open_quote = None if open_quote else token
-        elif token in ("$(TAG)", "${TAG}"):
-            out += [recipe[last : match.start()], "$(CHECKED_TAG)" if open_quote else '"$(CHECKED_TAG)"']
-            last = match.end()
-    return "".join(out) + recipe[last:]
+    """A recipe line with every make reference to TAG turned into the checked tag (never
+    empty), double-quoted where sh would otherwise split or glob it. Quotes are tracked as sh
+    reads them; `$$` is make's literal `$`, and a reference right after a backslash stays bare
+    (the backslash escapes the tag's first character, and would escape a quote instead)."""
+    out, i, quote = [], 0, None
+    while i < len(recipe):
+        char, ref = recipe[i], _tag_ref_at(recipe, i)
+        if ref:
+            out.append("$(CHECKED_TAG)" if quote else '"$(CHECKED_TAG)"')
+            i += len(ref)
+            continue
+        escaped = char == "\\" and quote != "'" and _tag_ref_at(recipe, i + 1)
+        if escaped:
+            out.append("\\$(CHECKED_TAG)")
+            i += 1 + len(escaped)
+            continue
+        step = 2 if recipe.startswith("$$", i) or (char == "\\" and quote != "'") else 1
+        if char in "\"'" and quote in (None, char):
+            quote = None if quote else char
+        out.append(recipe[i : i + step])
+        i += step
+    return "".join(out)
