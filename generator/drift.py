@@ -114,10 +114,10 @@ def stale_files(app_dir: Path, charts: Path, where: fastcheck.Layout, spec_path:
 def _first_header(path: Path) -> header.Header | None:
     try:
         with path.open("rb") as handle:
-            first = handle.readline(4096).decode("utf-8", errors="replace")
+            block = b"".join(handle.readline(4096) for _ in range(header.LINES)).decode("utf-8", errors="replace")
     except OSError:
         return None
-    return header.parse(first)
+    return header.parse(block)
 
 
 def compare_file(path: Path, text: str) -> FileDrift | None:

@@ -45,7 +45,8 @@ def environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters.update(
-        q=yamlout.scalar, key=yamlout.key, sh=yamlout.shell, block=_block, checked_tag=yamlout.checked_tag
+        q=yamlout.scalar, key=yamlout.key, sh=yamlout.shell, block=_block, checked_tag=yamlout.checked_tag,
+        entry=yamlout.entry, item=yamlout.item,
     )
     return env
 

@@ -85,25 +85,49 @@ def _float(value: float) -> str:
     return f"{mantissa}e{exponent}" if exponent else mantissa
 
 
+# yamllint's default line length. A longer `key: value` line puts the value on the next
+# line, folded at spaces: a line that is one word (a long key, a long base64 string) is
+# what yamllint's `allow-non-breakable-words` lets through.
+MAX_LINE = 80
+
+
+def entry(key_text: str, value: Any, indent: int, *, dash: bool = False) -> str:
+    """`key: value` at `indent` (after `- ` with `dash`), within MAX_LINE where the text allows."""
+    lead = " " * indent + ("- " if dash else "")
+    line = f"{lead}{key_text}: {_inline(value)}"
+    if len(line) <= MAX_LINE or not isinstance(value, str):
+        return line
+    inner = len(lead) + 2
+    return f"{lead}{key_text}:\n{' ' * inner}{scalar(value, inner, MAX_LINE - inner - 2)}"
+
+
+def item(value: Any, indent: int) -> str:
+    """`- value` at `indent`, folded like `entry` when too long."""
+    line = f"{' ' * indent}- {_inline(value)}"
+    if len(line) <= MAX_LINE or not isinstance(value, str):
+        return line
+    return f"{' ' * indent}- {scalar(value, indent + 2, MAX_LINE - indent - 4)}"
+
+
 def block(value: Any, indent: int = 0) -> list[str]:
     """Lines of a block-style mapping or sequence; empty collections stay flow (`{}`, `[]`)."""
     pad = " " * indent
     lines: list[str] = []
     if isinstance(value, Mapping):
-        for name, item in value.items():
-            if _is_nested(item):
+        for name, member in value.items():
+            if _is_nested(member):
                 lines.append(f"{pad}{key(name)}:")
-                lines.extend(block(item, indent + 2))
+                lines.extend(block(member, indent + 2))
             else:
-                lines.append(f"{pad}{key(name)}: {_inline(item)}")
+                lines.append(entry(key(name), member, indent))
         return lines
-    for item in value:
-        if _is_nested(item):
-            inner = block(item, indent + 2)
+    for member in value:
+        if _is_nested(member):
+            inner = block(member, indent + 2)
             lines.append(f"{pad}- {inner[0][indent + 2:]}")
             lines.extend(inner[1:])
         else:
-            lines.append(f"{pad}- {_inline(item)}")
+            lines.append(item(member, indent))
     return lines
 
 

@@ -40,7 +40,7 @@ def test_render_is_identical_from_two_directories(tmp_path: Path, monkeypatch: p
         monkeypatch.chdir(tmp_path / place)
         texts.append(render(load(Path("five-env/shipspec.yaml"))))
     assert texts[0] == texts[1]
-    assert "from shipspec.yaml for app ledger" in texts[0][Output("app", "Makefile")]
+    assert "\n# shipspec.yaml\n# [app:ledger," in texts[0][Output("app", "Makefile")]
 
 
 def test_existing_tag_is_kept_and_a_pin_overrides_it() -> None:
@@ -122,3 +122,16 @@ def test_any_environment_values_render_into_an_overlay_that_loads_back(mapping, 
 ])
 def test_test_command_uses_the_checked_tag(command: str, expected: str) -> None:
     assert yamlout.checked_tag(command) == expected
+
+
+def test_the_header_fits_yamllint_lines_and_reads_back() -> None:
+    from generator import header
+
+    made = header.Header("0.1.0", "services/" + "deep/" * 30 + "shipspec.yaml", "a" * 53, *["0123456789abcdef"] * 4)
+    lines = made.line().split("\n")
+    assert len(lines) == header.LINES
+    # Each line is short, or one word after "# " (yamllint's allow-non-breakable-words).
+    assert all(len(line) <= 80 or " " not in line[2:] for line in lines), lines
+    assert header.parse(made.line()) == made
+    assert header.split(made.line() + "\nbody\n") == (made.line(), "body\n")
+    assert header.is_generated(lines[0])
