@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from generator import workspace
 from generator.cli import main
 from generator.render import render
 from samples import SAMPLES, SAMPLES_DIR, load_sample
+from tools import require_tool
 
 
 def shipspec(*args: str) -> int:
@@ -191,3 +193,33 @@ def test_two_apps_writing_one_file_names_both_specs_and_the_cause(
     for reason in reasons:
         assert f"\n  {reason}" in err, err
     assert snapshot_tree(tmp_path) == before  # nothing written
+
+
+def test_replacing_a_hand_edit_says_what_it_replaced_and_points_to_local_mk(project: Path, capsys) -> None:
+    assert shipspec("generate") == 0
+    makefile = project / "app/Makefile"
+    makefile.write_text(makefile.read_text() + "\nmy-target:  ## mine\n\techo hi\n")
+    (project / "app/.travis.yml").write_text((project / "app/.travis.yml").read_text().replace("os: linux", "os: osx"))
+    capsys.readouterr()
+    assert shipspec("generate") == 0
+    err = capsys.readouterr().err
+    assert "warning: Makefile was edited by hand; generate replaced these lines:\n" in err
+    assert "\n  my-target:  ## mine\n  \techo hi\n" in err and "local.mk" in err
+    assert "warning: .travis.yml was edited by hand" in err and "\n  os: osx\n" in err
+    assert "make the change in the spec instead" in err
+    capsys.readouterr()
+    assert shipspec("generate") == 0 and capsys.readouterr().err == ""  # nothing edited any more
+
+
+def test_make_help_lists_the_targets_of_local_mk(project: Path) -> None:
+    assert shipspec("generate") == 0
+    (project / "app/local.mk").write_text(
+        ".PHONY: run\nrun:  ## run the image\n\tdocker run x\nFOO := 1\nBAR:=2\nlint: run\n\techo\n")
+    make = require_tool("make")
+    help_text = subprocess.run([make, "-s", "help"], cwd=project / "app", capture_output=True, text=True,
+                               check=True).stdout
+    local = help_text.split("Targets of local.mk:\n", 1)[1]
+    assert [line.split() for line in local.splitlines()] == [["run", "run", "the", "image"], ["lint"]]
+    (project / "app/local.mk").unlink()
+    assert "local.mk" not in subprocess.run([make, "-s", "help"], cwd=project / "app", capture_output=True,
+                                            text=True, check=True).stdout

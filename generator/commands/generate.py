@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator import drift, fastcheck, parallel, writer
+from generator import drift, fastcheck, header, parallel, writer
 from generator.discovery import find_specs
 from generator.errors import EXIT_OK, InvalidSpec, Problem, UsageError
 from generator.output import err, out, plural
@@ -179,6 +179,30 @@ def _write(changes: Sequence[Change], *, dry_run: bool) -> None:
             out(writer.diff(change, display_path(change.path)).rstrip("\n"))
         else:
             out(f"{change.status.value:<9} {display_path(change.path)}")
+            _warn_replaced_edits(change)
+
+
+_SHOWN_EDIT_LINES = 20
+
+
+def _warn_replaced_edits(change: Change) -> None:
+    """A generated file edited by hand loses the edit: say which lines, and where they belong."""
+    block, old_body = header.split(change.old or "")
+    found = header.parse(block)
+    if found is None or header.body_digest(old_body) == found.body_digest:
+        return  # not ours, or not edited since it was generated
+    import difflib
+
+    diff = difflib.unified_diff(old_body.splitlines(), header.split(change.text)[1].splitlines(), n=0, lineterm="")
+    lost = [f"  {line[1:]}" for line in diff if line.startswith("-") and not line.startswith("---")]
+    if len(lost) > _SHOWN_EDIT_LINES:
+        lost[_SHOWN_EDIT_LINES:] = [f"  ... and {len(lost) - _SHOWN_EDIT_LINES} more"]
+    where = (
+        "put your own targets in local.mk instead, which the Makefile includes"
+        if change.path.name == "Makefile" else "make the change in the spec instead"
+    )
+    shown = display_path(change.path)
+    err("\n".join([f"warning: {shown} was edited by hand; generate replaced these lines:", *lost, f"  ({where})"]))
 
 
 def _stale(paths: Sequence[Path], *, dry_run: bool, prune: bool) -> int:
