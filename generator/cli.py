@@ -111,7 +111,9 @@ def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_r
 @click.option("--env", "environments", multiple=True, help="An environment, in promotion order (repeat); default dev, stag, prod.")
 @click.option("--team", help="Label team=<team> on every Argo CD Application.")
 @click.option("--namespace", help="Kubernetes namespace of every environment; default: the app name.")
-@click.option("--schema-ref", help="$schema of the spec's editor modeline; default: ./shipspec.schema.json, written beside the spec.")
+@click.option(
+    "--schema-ref", help="$schema of the spec's editor modeline; default: ./shipspec.schema.json, written beside the spec."
+)
 @click.option("--yes", "-y", is_flag=True, help="Accept defaults; never ask.")
 @click.option(
     "--interactive/--no-interactive", default=None,

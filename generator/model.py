@@ -79,7 +79,8 @@ class Image(Model):
 class Test(Model):
     command: OneLine | None = Field(
         None,
-        description="Run after the image is built; may use the make variables $(IMAGE) and $(TAG) (rendered as the checked, quoted tag).",
+        description="Run after the image is built; may use the make variables $(IMAGE) and $(TAG) "
+        "(rendered as the checked, quoted tag).",
     )
 
 

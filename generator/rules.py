@@ -103,7 +103,9 @@ def _kubernetes_keys(spec: Spec) -> Iterator[tuple[Any, ...]]:
         key = f"{NOTIFY_PREFIX}{trigger}.slack"
         reason = names.label_key(key, "annotation")
         if reason:
-            yield ("argocd", "notify", "triggers", j), f"makes the annotation key {key!r}, which the API server rejects: it {reason}"
+            yield ("argocd", "notify", "triggers", j), (
+                f"makes the annotation key {key!r}, which the API server rejects: it {reason}"
+            )
 
 
 def _image_values(spec: Spec) -> Iterator[tuple[Any, ...]]:
