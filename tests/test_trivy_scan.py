@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shlex
 from pathlib import Path
 
@@ -35,8 +36,11 @@ def test_the_cache_is_mounted_where_trivy_is_told_to_keep_it(tmp_path: Path) -> 
     words = _scan_words(app)
     host, _, container = words[words.index("--volume", words.index("--volume") + 1) + 1].partition(":")
     assert container == words[words.index("--cache-dir") + 1] == "/root/.cache/trivy"
+    assert host == os.path.expanduser("~/.cache/trivy")  # make's $(HOME)
     travis = yaml.safe_load((app / ".travis.yml").read_text())
-    assert host.replace("${HOME}", "$HOME") in travis["cache"]["directories"]
+    assert travis["cache"]["directories"] == ["$HOME/.cache/trivy"]
+    words = _scan_words(app, TRIVY_CACHE="/ci/project/.trivy")  # e.g. a CI that caches only inside the checkout
+    assert words[words.index("--volume", words.index("--volume") + 1) + 1] == "/ci/project/.trivy:/root/.cache/trivy"
 
 
 def test_no_cache_entry_when_scanning_is_off() -> None:
