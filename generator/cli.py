@@ -164,7 +164,9 @@ def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, c
 @click.option("--env", "environments", multiple=True, help="An environment, in promotion order (repeat); default dev, stag, prod.")
 @click.option("--team", help="Label team=<team> on every Argo CD Application.")
 @click.option("--namespace", help="Kubernetes namespace of every environment; default: the app name.")
-@click.option("--schema-ref", help="$schema of the spec's editor modeline; default: the installed schema file.")
+@click.option(
+    "--schema-ref", help="$schema of the spec's editor modeline; default: ./shipspec.schema.json, written beside the spec."
+)
 @click.option("--ci", type=click.Choice(["travis", "github", "gitlab"]), default="travis", show_default=True,
               help="The CI pipeline to generate.")
 @click.option("--chart", metavar="REPO/NAME@VERSION",

@@ -7,6 +7,7 @@ both the fast path and the full comparison build, so their output is one.
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -14,12 +15,11 @@ from typing import TYPE_CHECKING
 
 from generator import __version__, fastcheck, header, writer
 from generator.errors import InvalidSpec, Problem, ShipspecError
-from generator.paths import display_path
+from generator.paths import SPEC_NAME, display_path, in_repository
 
 if TYPE_CHECKING:
     from generator.spec import LoadedSpec
 
-GENERATE = "run `shipspec generate`"
 FULL_PATH_ENV = "SHIPSPEC_FULL_CHECK"  # "1": never take the digest fast path (the tests run both paths)
 
 
@@ -42,6 +42,7 @@ class FileDrift:
     status: FileStatus
     cause: str
     diff: str = ""  # unified diff, for changed files only
+    header_only: bool = False  # changed, but only in its shipspec header (e.g. after any spec edit)
 
 
 @dataclass(frozen=True)
@@ -89,14 +90,18 @@ def compare_app(
         return AppReport(shown, None, AppStatus.INVALID, error=exc.message)
     tags = workspace.current_tags(loaded, charts) if charts is not None else {}
     rendered = render(loaded, tags)
+    command = generate_command(spec_path, charts_override)
     files: list[FileDrift] = []
     for output, text in rendered.items():
         if charts is not None or output.root == "app":
-            drift = compare_file(workspace.disk_path(output, loaded.directory, charts or Path()), text)
+            root = loaded.directory if output.root == "app" else charts or Path()
+            path = workspace.disk_path(output, loaded.directory, charts or Path())
+            drift = compare_file(path, text, command, in_repository(path, root))
             files += [drift] if drift is not None else []
     produced = {str(output) for output in rendered}
     stale = stale_files(loaded.directory, charts, layout_of(loaded), loaded.repo_path, produced)
-    files += [FileDrift(display_path(path), FileStatus.STALE, _STALE_CAUSE) for path in stale]
+    stale_cause = f"generated for this app, but the spec no longer produces it: {command} (it removes it)"
+    files += [FileDrift(display_path(path), FileStatus.STALE, stale_cause) for path in stale]
     if helm and charts is not None:
         from generator import helmrender
 
@@ -108,7 +113,15 @@ def compare_app(
                      charts_checked=app_only or charts is not None, stale_paths=tuple(stale))
 
 
-_STALE_CAUSE = "generated for this app, but the spec no longer produces it: run `shipspec generate` (it removes it)"
+def generate_command(spec_path: Path, charts_override: Path | None, *flags: str) -> str:
+    """"run `shipspec generate ...`", exactly as it works from the working directory."""
+    words = ["shipspec", "generate", *flags]
+    shown = display_path(spec_path)
+    if shown != SPEC_NAME:  # the default SPEC
+        words.append(shown)
+    if charts_override is not None:
+        words += ["--charts-dir", display_path(charts_override)]
+    return f"run `{shlex.join(words)}`"
 
 
 def layout_of(loaded: LoadedSpec) -> fastcheck.Layout:
@@ -128,47 +141,52 @@ def stale_files(app_dir: Path, charts: Path | None, where: fastcheck.Layout, spe
 def _first_header(path: Path) -> header.Header | None:
     try:
         with path.open("rb") as handle:
-            first = handle.readline(4096).decode("utf-8", errors="replace")
+            block = b"".join(handle.readline(4096) for _ in range(header.LINES)).decode("utf-8", errors="replace")
     except OSError:
         return None
-    return header.parse(first)
+    return header.parse(block)
 
 
-def compare_file(path: Path, text: str) -> FileDrift | None:
+def compare_file(
+    path: Path, text: str, command: str = "run `shipspec generate`", diff_path: str | None = None
+) -> FileDrift | None:
+    """`diff_path`: the file's name in the diff (default: as shown), so that it applies with `git apply`."""
     shown = display_path(path)
     old_bytes = writer.read_existing(path)
     if old_bytes is None:
-        return FileDrift(shown, FileStatus.MISSING, f"missing: {GENERATE}")
+        return FileDrift(shown, FileStatus.MISSING, f"missing: {command}")
     if old_bytes == text.encode("utf-8"):
         return None
     old = old_bytes.decode("utf-8", errors="replace")
-    diff = writer.diff(writer.Change(path, text, old, writer.Status.UPDATED), shown)
-    return FileDrift(shown, FileStatus.CHANGED, cause(old, text), diff)
+    diff = writer.diff(writer.Change(path, text, old, writer.Status.UPDATED), diff_path or shown)
+    header_only = header.split(old)[1] == header.split(text)[1]
+    return FileDrift(shown, FileStatus.CHANGED, cause(old, text, command), diff, header_only)
 
 
-def cause(old: str, new: str) -> str:
-    """Why a generated file differs from what the spec renders, in the user's terms."""
+def cause(old: str, new: str, command: str = "run `shipspec generate`") -> str:
+    """Why a generated file differs from what the spec renders, in the user's terms;
+    `command` is the generate command that fixes it."""
     first, rest = header.split(old)
     found, ours = header.parse(first), header.parse(header.split(new)[0])
     if found is None or ours is None:
         if header.is_generated(first):
-            return f"its shipspec header is damaged: {GENERATE}"
+            return f"its shipspec header is damaged: {command}"
         return "it has no shipspec header: not generated by shipspec, or the header was removed"
     if found.version != ours.version:
-        return f"generated by shipspec {found.version}, this is shipspec {__version__}: {GENERATE}"
+        return f"generated by shipspec {found.version}, this is shipspec {__version__}: {command}"
     if found.renderer != ours.renderer:
-        return f"generated by another build of shipspec {__version__} (its templates differ): {GENERATE}"
+        return f"generated by another build of shipspec {__version__} (its templates differ): {command}"
     edited = header.body_digest(rest) != found.body_digest
     spec_changed = found.spec_digest != ours.spec_digest
     if edited and spec_changed:
-        return f"edited by hand, and the spec changed since it was generated: move the edit into the spec, then {GENERATE}"
+        return f"edited by hand, and the spec changed since it was generated: move the edit into the spec, then {command}"
     if edited:
-        return f"edited by hand since it was generated: make the change in the spec instead, then {GENERATE}"
+        return f"edited by hand since it was generated: make the change in the spec instead, then {command}"
     if spec_changed:
-        return f"the spec changed since it was generated: {GENERATE}"
+        return f"the spec changed since it was generated: {command}"
     if found.spec_path != ours.spec_path:
-        return f"generated from {found.spec_path}, not {ours.spec_path}: {GENERATE}"
-    return f"differs from what the spec renders: {GENERATE}"
+        return f"generated from {found.spec_path}, not {ours.spec_path}: {command}"
+    return f"differs from what the spec renders: {command}"
 
 
 def fast_path_enabled() -> bool:

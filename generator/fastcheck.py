@@ -182,11 +182,13 @@ def is_ours(found: header.Header | None, name: str, spec_path: str) -> bool:
 
 
 class Proof(NamedTuple):
-    """An app proven in sync: its name, its files, and the environments awaiting a first release."""
+    """An app proven in sync: its name, its files, and the environments awaiting a first release
+    with the Applications their first release will write (`reserved`)."""
 
     name: str
     files: list[Path]
     awaiting: tuple[str, ...] = ()
+    reserved: tuple[Path, ...] = ()
 
 
 def prove(spec_path: Path, charts_override: Path | None, *, app_only: bool = False) -> Proof | None:
@@ -229,7 +231,8 @@ def prove(spec_path: Path, charts_override: Path | None, *, app_only: bool = Fal
             return None
     prefix = f"charts:{where.manifests}/{where.name}-"
     awaiting = tuple(sorted(key[len(prefix):-len(".yaml")] for key in awaited if key.startswith(prefix)))
-    return Proof(where.name, [path for path, _, _ in files.values()], awaiting)
+    reserved = tuple(charts / key.removeprefix("charts:") for key in awaited)
+    return Proof(where.name, [path for path, _, _ in files.values()], awaiting, reserved)
 
 
 def _awaited_applications(files: dict[str, tuple[Path, header.Header, str]]) -> list[str] | None:

@@ -39,6 +39,10 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
 }
 _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+# YAML 1.2 (what an editor with the JSON Schema reads) has only these booleans; PyYAML,
+# being YAML 1.1, also reads yes/no/on/off as booleans. Those words are remembered so
+# that a boolean field can refuse them instead of silently agreeing with one reader.
+_YAML12_BOOLS = {"true", "false"}
 _constructor = yaml.constructor.SafeConstructor()
 
 
@@ -51,6 +55,8 @@ class Document:
     raw: bytes
     values: dict[Loc, Mark] = field(default_factory=dict)
     keys: dict[Loc, Mark] = field(default_factory=dict)
+    # Values written as a YAML 1.1-only boolean word (`yes`, `off`...), with the word.
+    yaml11_bools: dict[Loc, str] = field(default_factory=dict)
     # Problems found while building `data` (duplicate keys, tags...); the offending
     # entries are left out, so the model can still report everything else.
     problems: list[Problem] = field(default_factory=list)
@@ -90,6 +96,8 @@ class _Builder:
             raise _TooBig(f"nested deeper than {MAX_DEPTH} levels")
         self.doc.values.setdefault(loc, _mark(node))
         if isinstance(node, yaml.ScalarNode):
+            if node.tag == "tag:yaml.org,2002:bool" and node.value.lower() not in _YAML12_BOOLS:
+                self.doc.yaml11_bools[loc] = node.value
             return self._scalar(node, loc)
         if node.tag not in _COLLECTION_TAGS:
             self._report(node, loc, f"YAML tag {_short(node.tag)} is not supported")
@@ -183,15 +191,11 @@ def parse_document(raw: bytes, shown: str) -> Document:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = f"invalid YAML: {exc.problem or exc.context}"
-        if "another document" in message:
-            message = "a spec is a single YAML document; remove the second one"
-        raise fail(message, *((mark.line + 1, mark.column + 1) if mark else ())) from None
+        raise InvalidSpec([_syntax_problem(exc, text, shown)]) from None
     except yaml.YAMLError as exc:
-        raise fail(f"invalid YAML: {exc}") from None
-    if node is None:
-        raise fail("empty file; a spec needs at least apiVersion, kind, name, image and charts")
+        raise fail(f"invalid YAML: {exc}", 1, 1) from None
+    if node is None:  # located like every other error, so an editor can jump to it
+        raise fail("empty file; a spec needs at least apiVersion, kind, name, image and charts", 1, 1)
     if not isinstance(node, yaml.MappingNode):
         line, column = _mark(node)
         raise fail("the top level must be a mapping of fields", line, column)
@@ -205,3 +209,21 @@ def parse_document(raw: bytes, shown: str) -> Document:
         raise fail(f"nested deeper than {MAX_DEPTH} levels") from None
     doc.problems = builder.problems
     return doc
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, shown: str) -> Problem:
+    """PyYAML's parse error, in the words of what the user most likely did."""
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    message, hint = f"invalid YAML: {exc.problem or exc.context}", None
+    source = text.splitlines()[line - 1] if mark and line <= len(text.splitlines()) else ""
+    indent = source[: len(source) - len(source.lstrip(" \t"))]
+    if "\t" in indent:
+        column = indent.index("\t") + 1
+        message = "invalid YAML: a tab is used for indentation"
+        hint = "YAML indents with spaces only; replace the tab with spaces"
+    elif "another document" in message:
+        message = "a spec is a single YAML document; remove the second one"
+    elif source.lstrip().startswith("- ") or source.strip() == "-":
+        hint = "this list item is indented differently from the item before it; line up the `-` of every item"
+    return Problem(shown, line, column, (), message, hint)

@@ -104,7 +104,8 @@ class Image(Model):
 class Test(Model):
     command: OneLine | None = Field(
         None,
-        description="Run after the image is built; may use the make variables $(IMAGE) and $(TAG).",
+        description="Run after the image is built; may use the make variables $(IMAGE) and $(TAG) "
+        "(rendered as the checked, quoted tag).",
     )
 
 
@@ -119,6 +120,11 @@ class Scan(Model):
     )
     ignore_unfixed: bool = Field(True, description="Skip vulnerabilities that have no fix yet.")
     fail_build: bool = Field(False, description="false: report only (--exit-code 0); true: gate (--exit-code 1).")
+    image: Annotated[str, _rule(names.image_reference)] | None = Field(
+        None,
+        description="The Trivy image to run (TRIVY_IMAGE), with a tag or digest, e.g. pinned by digest; "
+        "default the Trivy release shipspec pins.",
+    )
 
 
 class PublishedChart(Model):

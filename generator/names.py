@@ -43,12 +43,17 @@ def label_value(value: str) -> str | None:
     return None
 
 
-def label_key(value: str) -> str | None:
+def label_key(value: str, kind: str = "label") -> str | None:
+    """A qualified name, the API server's rule for label and annotation keys: an optional
+    DNS-1123 subdomain prefix of at most 253 characters and '/', then a name part."""
     prefix, _, name = value.rpartition("/")
     if prefix and (len(prefix) > 253 or not all(_DNS_LABEL.fullmatch(p) for p in prefix.split("."))):
         return "has an invalid prefix: it must be a DNS subdomain"
     if len(name) > 63 or not _LABEL_NAME.fullmatch(name):
-        return "must be a Kubernetes label name: at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends"
+        return (
+            f"must be a Kubernetes {kind} name: at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends"
+            + (f" (the name part {name!r} has {len(name)})" if len(name) > 63 else "")
+        )
     return None
 
 
@@ -89,6 +94,22 @@ def image_repository(value: str) -> str | None:
     if not all(_PATH_COMPONENT.fullmatch(part) for part in parts):
         return message
     return None
+
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def image_reference(value: str) -> str | None:
+    """A full image reference to run: repository with a tag, a digest, or both."""
+    rest, at, digest = value.partition("@")
+    if at and not _DIGEST.fullmatch(digest):
+        return "has an invalid digest: it must be sha256: and 64 lowercase hex digits"
+    last = rest.rsplit("/", 1)[-1]
+    repository, colon, tag = rest.rpartition(":") if ":" in last else (rest, "", "")
+    if not colon and not at:
+        return "must carry a tag or a digest (repository:tag or repository@sha256:...), so the scanner is pinned"
+    problem = image_repository(repository) or (image_tag(tag) if colon else None)
+    return problem and f"must be a Docker image reference with a tag or digest ({problem})"
 
 
 def image_tag(value: str) -> str | None:

@@ -25,6 +25,17 @@ def repo_relative(path: Path) -> str:
     return resolved.relative_to(root).as_posix() if root is not None else resolved.name
 
 
+def in_repository(path: Path, fallback_root: Path) -> str:
+    """`path` relative to the root of its git repository (else `fallback_root`), POSIX style:
+    what `git apply` run from that root expects in a diff."""
+    resolved = path.resolve()
+    root = _git_root(resolved.parent) or fallback_root.resolve()
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:  # outside both: the path as the user reads it
+        return display_path(path)
+
+
 @cache
 def _git_root(directory: Path) -> Path | None:
     # Cached per directory: a monorepo's specs share every ancestor.

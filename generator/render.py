@@ -20,6 +20,9 @@ from generator.spec import LoadedSpec
 
 Root = Literal["app", "charts"]
 TRIVY_IMAGE = "docker.io/aquasec/trivy:0.72.0"
+# Trivy's default cache is os.UserCacheDir()/trivy (pkg/cache/dir.go), /root/.cache/trivy in its
+# image, which runs as root; --cache-dir names it anyway, so a custom scan.image uses it too.
+TRIVY_CACHE = "/root/.cache/trivy"
 
 
 class Output(NamedTuple):
@@ -42,7 +45,10 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
-    env.filters.update(q=yamlout.scalar, key=yamlout.key, sh=yamlout.shell, block=_block)
+    env.filters.update(
+        q=yamlout.scalar, key=yamlout.key, sh=yamlout.shell, block=_block, checked_tag=yamlout.checked_tag,
+        entry=yamlout.entry, item=yamlout.item,
+    )
     return env
 
 
@@ -138,7 +144,8 @@ def _makefile(spec: Spec) -> str:
     # Production is released through a pull request, unless it is the app's only environment.
     commit_envs = envs[:-1] or envs
     return _template(
-        "Makefile.j2", spec=spec, commit_envs=commit_envs, pr_envs=envs[1:], trivy_image=TRIVY_IMAGE,
+        "Makefile.j2", spec=spec, commit_envs=commit_envs, pr_envs=envs[1:],
+        trivy_image=spec.scan.image or TRIVY_IMAGE, trivy_cache=TRIVY_CACHE,
         registry=registry_host(spec.image.repository),
     )
 

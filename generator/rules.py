@@ -20,12 +20,15 @@ class Finding(NamedTuple):
 
 
 _RESERVED_LABELS = {"app", "env", "team"}
+NOTIFY_PREFIX = "notifications.argoproj.io/subscribe."  # the Application template writes the same
 
 
 def check(spec: Spec) -> list[Finding]:
     """Every cross-field problem of a valid model."""
-    found = [*_environments(spec), *_branches(spec), *_labels(spec), *_value_paths(spec), *_owned_values(spec),
-             *_secrets(spec)]
+    found = [
+        *_environments(spec), *_branches(spec), *_labels(spec), *_kubernetes_keys(spec), *_value_paths(spec),
+        *_owned_values(spec), *_secrets(spec),
+    ]
     return [Finding(*f) for f in found]
 
 
@@ -89,6 +92,20 @@ def _labels(spec: Spec) -> Iterator[tuple[Any, ...]]:
     for key in spec.argocd.labels:
         if key in _RESERVED_LABELS:
             yield ("argocd", "labels", key), f"label {key!r} is set by shipspec (app, env, team)"
+
+
+def _kubernetes_keys(spec: Spec) -> Iterator[tuple[Any, ...]]:
+    """Keys built from several fields, checked whole as the API server will (names and label
+    values come from one field each, and their types already hold the rule)."""
+    if spec.argocd.notify is None:
+        return
+    for j, trigger in enumerate(spec.argocd.notify.triggers):
+        key = f"{NOTIFY_PREFIX}{trigger}.slack"
+        reason = names.label_key(key, "annotation")
+        if reason:
+            yield ("argocd", "notify", "triggers", j), (
+                f"makes the annotation key {key!r}, which the API server rejects: it {reason}"
+            )
 
 
 def _value_paths(spec: Spec) -> Iterator[tuple[Any, ...]]:

@@ -19,7 +19,6 @@ from generator import defaults
 from generator.model import DEFAULT_ENVIRONMENTS, Spec
 from generator.render import environment
 from generator.resources import schema_file, templates_dir
-from generator.schema import SCHEMA_ID
 
 SPEC_NAME = "shipspec.yaml"
 DEFAULT_CHECKOUT = "../charts"
@@ -65,16 +64,20 @@ def default_name(directory: Path) -> str:
     return slug[:53].rstrip("-") or "app"
 
 
-def schema_ref() -> str:
-    """The `$schema` of the spec's yaml-language-server modeline: the installed schema file.
+SCHEMA_NAME = "shipspec.schema.json"
+# yaml-language-server resolves a relative $schema against the YAML file itself (its PR #499),
+# so a copy beside the spec works on every clone, offline, and matches the shipspec that wrote it.
+VENDORED_SCHEMA_REF = f"./{SCHEMA_NAME}"
 
-    Editors load a local file without network access or hosting; a path containing
-    whitespace would end the modeline early, so it becomes a file:// URI.
-    """
+
+def schema_text() -> str:
+    """The JSON Schema init vendors beside the spec: the installed file, as `shipspec schema` prints it."""
     path = schema_file()
-    if not path.is_file():  # a source checkout that never wrote the schema out
-        return SCHEMA_ID
-    return path.as_uri() if re.search(r"\s", str(path)) else path.as_posix()
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    from generator.schema import json_schema_text  # a source checkout that never wrote the schema out
+
+    return json_schema_text()
 
 
 def release_branch(environments: tuple[str, ...]) -> str:

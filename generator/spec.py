@@ -40,7 +40,7 @@ def load(path: Path) -> LoadedSpec:
 
 def validate(doc: Document) -> Spec:
     """Validate a parsed document; raise InvalidSpec with every problem in it."""
-    problems = list(doc.problems)
+    problems = [*doc.problems, *_yaml11_bools(doc)]
     try:
         spec = Spec.model_validate(doc.data)
     except ValidationError as exc:
@@ -53,9 +53,29 @@ def validate(doc: Document) -> Spec:
     return spec
 
 
+def _yaml11_bools(doc: Document) -> list[Problem]:
+    """`autoSync: no` is false to PyYAML and the string "no" to YAML 1.2 (an editor with the
+    schema): a boolean field takes only the words both agree on."""
+    return [
+        doc.problem(loc, f"{word!r} is a boolean only in YAML 1.1 (a string in YAML 1.2)", hint=_WRITE_BOOL)
+        for loc, word in doc.yaml11_bools.items()
+        if _expects_bool(loc)
+    ]
+
+
+_WRITE_BOOL = "write true or false"
+# Words that YAML 1.1 reads as booleans; PyYAML leaves y and n as strings, strict pydantic refuses them.
+_YAML11_WORDS = {"y", "n", "yes", "no", "on", "off"}
+
+
+def _expects_bool(loc: tuple[Any, ...]) -> bool:
+    annotation = _field_annotation(loc)
+    return annotation is bool or bool in get_args(annotation)
+
+
 def _model_problems(doc: Document, exc: ValidationError) -> list[Problem]:
-    # A value the loader already refused (and left out) needs no second message.
-    refused = {problem.loc for problem in doc.problems}
+    # A value the loader (or the YAML 1.1 check) already refused needs no second message.
+    refused = {problem.loc for problem in doc.problems} | {loc for loc in doc.yaml11_bools if _expects_bool(loc)}
     return [_problem(doc, error) for error in exc.errors() if not _under(tuple(error["loc"]), refused)]
 
 
@@ -80,6 +100,8 @@ def _problem(doc: Document, error: Any) -> Problem:
     if kind == "missing":
         return doc.problem(loc, "required field is missing", key=True)
     quote = kind == "string_type" and isinstance(error["input"], (bool, int, float))
+    if kind == "bool_type" and str(error["input"]).lower() in _YAML11_WORDS:
+        return doc.problem(loc, _message(error), hint=_WRITE_BOOL)
     return doc.problem(loc, _message(error), hint="quote it if you mean the text" if quote else None)
 
 
@@ -123,16 +145,34 @@ def _describe(value: Any) -> str:
 
 
 def _known_fields(loc: tuple[Any, ...]) -> list[str]:
+    model = _model_at(loc)
+    if model is None:
+        return []
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _model_at(loc: tuple[Any, ...]) -> Any:
     model: Any = Spec
     for part in loc:
         if isinstance(part, int) or model is None:
             continue
-        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        field = _field(model, part)
         if field is not None:  # otherwise `part` is a key of a mapping of models
             model = _inner_model(field.annotation)
-    if model is None:
-        return []
-    return [f.alias or n for n, f in model.model_fields.items()]
+    return model
+
+
+def _field_annotation(loc: tuple[Any, ...]) -> Any:
+    """The annotation of the model field `loc` names, or None (a list item, free-form values)."""
+    if not loc or isinstance(loc[-1], int):
+        return None
+    model = _model_at(loc[:-1])
+    field = _field(model, loc[-1]) if model is not None else None
+    return field.annotation if field is not None else None
+
+
+def _field(model: Any, name: Any) -> Any:
+    return next((f for n, f in model.model_fields.items() if (f.alias or n) == name), None)
 
 
 def _inner_model(annotation: Any) -> Any:

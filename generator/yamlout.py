@@ -85,25 +85,49 @@ def _float(value: float) -> str:
     return f"{mantissa}e{exponent}" if exponent else mantissa
 
 
+# yamllint's default line length. A longer `key: value` line puts the value on the next
+# line, folded at spaces: a line that is one word (a long key, a long base64 string) is
+# what yamllint's `allow-non-breakable-words` lets through.
+MAX_LINE = 80
+
+
+def entry(key_text: str, value: Any, indent: int, *, dash: bool = False) -> str:
+    """`key: value` at `indent` (after `- ` with `dash`), within MAX_LINE where the text allows."""
+    lead = " " * indent + ("- " if dash else "")
+    line = f"{lead}{key_text}: {_inline(value)}"
+    if len(line) <= MAX_LINE or not isinstance(value, str):
+        return line
+    inner = len(lead) + 2
+    return f"{lead}{key_text}:\n{' ' * inner}{scalar(value, inner, MAX_LINE - inner - 2)}"
+
+
+def item(value: Any, indent: int) -> str:
+    """`- value` at `indent`, folded like `entry` when too long."""
+    line = f"{' ' * indent}- {_inline(value)}"
+    if len(line) <= MAX_LINE or not isinstance(value, str):
+        return line
+    return f"{' ' * indent}- {scalar(value, indent + 2, MAX_LINE - indent - 4)}"
+
+
 def block(value: Any, indent: int = 0) -> list[str]:
     """Lines of a block-style mapping or sequence; empty collections stay flow (`{}`, `[]`)."""
     pad = " " * indent
     lines: list[str] = []
     if isinstance(value, Mapping):
-        for name, item in value.items():
-            if _is_nested(item):
+        for name, member in value.items():
+            if _is_nested(member):
                 lines.append(f"{pad}{key(name)}:")
-                lines.extend(block(item, indent + 2))
+                lines.extend(block(member, indent + 2))
             else:
-                lines.append(f"{pad}{key(name)}: {_inline(item)}")
+                lines.append(entry(key(name), member, indent))
         return lines
-    for item in value:
-        if _is_nested(item):
-            inner = block(item, indent + 2)
+    for member in value:
+        if _is_nested(member):
+            inner = block(member, indent + 2)
             lines.append(f"{pad}- {inner[0][indent + 2:]}")
             lines.extend(inner[1:])
         else:
-            lines.append(f"{pad}- {_inline(item)}")
+            lines.append(item(member, indent))
     return lines
 
 
@@ -122,3 +146,36 @@ def _inline(value: Any) -> str:
 def shell(value: str) -> str:
     """A shell word for a Makefile recipe: shell-quoted, with `$` doubled for make."""
     return shlex.quote(value).replace("$", "$$")
+
+
+
+_TAG_REFS = ("$(TAG)", "${TAG}")
+
+
+def _tag_ref_at(recipe: str, i: int) -> str | None:
+    return next((ref for ref in _TAG_REFS if recipe.startswith(ref, i)), None)
+
+
+def checked_tag(recipe: str) -> str:
+    """A recipe line with every make reference to TAG turned into the checked tag (never
+    empty), double-quoted where sh would otherwise split or glob it. Quotes are tracked as sh
+    reads them; `$$` is make's literal `$`, and a reference right after a backslash stays bare
+    (the backslash escapes the tag's first character, and would escape a quote instead)."""
+    out, i, quote = [], 0, None
+    while i < len(recipe):
+        char, ref = recipe[i], _tag_ref_at(recipe, i)
+        if ref:
+            out.append("$(CHECKED_TAG)" if quote else '"$(CHECKED_TAG)"')
+            i += len(ref)
+            continue
+        escaped = char == "\\" and quote != "'" and _tag_ref_at(recipe, i + 1)
+        if escaped:
+            out.append("\\$(CHECKED_TAG)")
+            i += 1 + len(escaped)
+            continue
+        step = 2 if recipe.startswith("$$", i) or (char == "\\" and quote != "'") else 1
+        if char in "\"'" and quote in (None, char):
+            quote = None if quote else char
+        out.append(recipe[i : i + step])
+        i += step
+    return "".join(out)

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 
 try:
-    from .tools import REPO_ROOT
+    from .tools import REPO_ROOT, in_ci
 except ImportError:  # tests/ is on sys.path rather than imported as a package
-    from tools import REPO_ROOT  # type: ignore[no-redef]
+    from tools import REPO_ROOT, in_ci  # type: ignore[no-redef]
 
 API_VERSION = "argoproj.io/v1alpha1"
 CRD_FILE = "application-crd.yaml"
@@ -69,6 +70,25 @@ def crd_dir() -> Path:
     """Where the CRDs are: $ARGOCD_CRD_DIR, else shared/crds beside the repo."""
     override = os.environ.get("ARGOCD_CRD_DIR")
     return Path(override) if override else REPO_ROOT.parent / "shared" / "crds"
+
+
+# No package on PyPI or npm carries Argo CD's CRDs (checked for issue 14: only unofficial clients
+# and plugins match "argocd"), so a clone without ../shared gets them from Argo CD itself.
+_WHERE_TO_GET = (
+    "copy manifests/crds/*.yaml of Argo CD v3.5.1 (github.com/argoproj/argo-cd, tag v3.5.1) there, "
+    "or set ARGOCD_CRD_DIR to a folder that has them"
+)
+
+
+def require_crd_dir() -> Path:
+    """The CRD folder; when it lacks the Application CRD, skip the test (fail it under CI=true)."""
+    directory = crd_dir().resolve()
+    if (directory / CRD_FILE).is_file():
+        return directory
+    message = f"Argo CD CRD schema not found: no {CRD_FILE} in {directory}; {_WHERE_TO_GET}"
+    if in_ci():
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
 
 
 def structural_to_json_schema(node: Any) -> Any:
@@ -138,6 +158,6 @@ def _hint(error: jsonschema.ValidationError) -> str:
 
 def application_problems(doc: Mapping[str, Any]) -> list[str]:
     """Every schema violation in an Application, as `path: message (hint)`."""
-    validator = _validator(crd_dir().resolve())
+    validator = _validator(require_crd_dir())
     errors = sorted(validator.iter_errors(dict(doc)), key=lambda e: list(map(str, e.absolute_path)))
     return [f"{_location(e.absolute_path)}: {e.message}{_hint(e)}" for e in errors]

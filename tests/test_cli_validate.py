@@ -107,10 +107,17 @@ def test_json_format_valid() -> None:
     }
 
 
-def test_json_file_level_problem_has_null_position() -> None:
-    result = run_shipspec("validate", "--format", "json", cwd=CASES / "invalid" / "empty-file")
+def test_json_file_level_problem_has_null_position(tmp_path: Path) -> None:
+    (tmp_path / "shipspec.yaml").write_bytes(b"name: a\x00\n")  # no position for a NUL byte
+    result = run_shipspec("validate", "--format", "json", cwd=tmp_path)
     (problem,) = json.loads(result.stdout)["specs"][0]["problems"]
     assert (problem["line"], problem["column"], problem["field"]) == (None, None, "")
+
+
+def test_json_empty_file_is_located_at_its_start() -> None:
+    result = run_shipspec("validate", "--format", "json", cwd=CASES / "invalid" / "empty-file")
+    (problem,) = json.loads(result.stdout)["specs"][0]["problems"]
+    assert (problem["line"], problem["column"], problem["field"]) == (1, 1, "")
 
 
 def test_schema_command() -> None:

@@ -24,6 +24,7 @@ from validators import (
     validate_argocd_application,
     validate_travis,
     validate_yamllint,
+    yamllint_default_errors,
 )
 
 # Release tags that YAML 1.1, YAML 1.2 or Go would read as numbers if unquoted.
@@ -59,10 +60,19 @@ def test_yamllint_accepts_every_yaml_file(sample) -> None:
     for output in rendered:
         if output.path.endswith(".yml") or output.path.endswith(".yaml"):
             path = (app if output.root == "app" else charts) / output.path
-            # The header is one fixed-format comment line whose length grows with
-            # the spec's path; every other line must pass.
-            findings = [f for f in validate_yamllint(path) if not (":1:" in f and "line-length" in f)]
-            assert_valid(findings, output.path)
+            assert_valid(validate_yamllint(path), output.path)
+
+
+def test_yamllint_default_config_finds_no_error_in_any_yaml_file(sample) -> None:
+    # What a pre-commit yamllint hook without a config of its own runs on every file.
+    _, rendered, app, charts = sample
+    linted = 0
+    for output in rendered:
+        if output.path.endswith((".yml", ".yaml")):
+            path = (app if output.root == "app" else charts) / output.path
+            assert_valid(yamllint_default_errors(path), output.path)
+            linted += 1
+    assert linted >= 3
 
 
 def _make_targets(loaded) -> list[str]:
@@ -110,3 +120,13 @@ def test_helm_renders_each_overlay_with_the_exact_image(sample, chart: Path) -> 
         assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == f"{spec.image.repository}:{tag}"
         assert_valid(kubernetes_validate_strict(manifests), f"helm template with {overlay.name}")
     assert Output("app", "Makefile") in rendered
+
+
+def test_the_test_target_uses_the_checked_tag_quoted(sample) -> None:
+    loaded, _, app, _ = sample
+    if not loaded.spec.test.command or "$(TAG)" not in loaded.spec.test.command:
+        pytest.skip("this sample's test.command does not use $(TAG)")
+    (line,) = make_dry_run(app, "test", TAG="abc1234")
+    assert '"abc1234"' in line and "abc1234" not in line.replace('"abc1234"', ""), line
+    proc = _run([require_tool("make"), "-n", "test"], cwd=app)  # outside git: no tag
+    assert proc.returncode != 0 and "TAG is empty" in proc.stderr, proc.stderr

@@ -103,10 +103,37 @@ def expected_application(data: dict[str, Any], env: dict[str, Any]) -> dict[str,
     }
 
 
+def _sh_reading(text: str) -> tuple[str | None, bool]:
+    """How sh reads the end of `text`: the quote still open, and whether a backslash escapes what follows."""
+    quote, i = None, 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and quote != "'":
+            if i + 1 == len(text):
+                return quote, True
+            i += 2
+            continue
+        if char in "'\"" and quote in (None, char):
+            quote = None if quote else char
+        i += 1
+    return quote, False
+
+
+def _expected_command(tokens: list[str]) -> str:
+    # $(TAG) is the checked tag, double-quoted unless sh already reads it quoted (or escaped).
+    command = "echo "
+    for token in tokens:
+        if token == "$(TAG)":
+            quote, escaped = _sh_reading(command)
+            command += TAG if quote or escaped else f'"{TAG}"'
+        else:
+            command += {"$(IMAGE)": IMAGE, "$$HOME": "$HOME"}.get(token, token)
+    return command + " end"
+
+
 def expected_make(data: dict[str, Any]) -> dict[str, list[list[str]]]:
     image = data["image"]
-    expand = {"$(IMAGE)": IMAGE, "$(TAG)": TAG, "$$HOME": "$HOME"}
-    command = "echo " + "".join(expand.get(t, t) for t in data["_tokens"]) + " end"
+    command = _expected_command(data["_tokens"])
     return {
         "docker-build": [["docker", "build", "--file", image["dockerfile"], "--tag", f"{IMAGE}:{TAG}", image["context"]]],
         "test": [["<raw>", command]],

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -35,7 +36,7 @@ LAYOUTS = {
     "five-env": ["--name", "ledger", "--image", "registry.example.com:5000/fin/ledger", "--charts-repo", REPO,
                  "--team", "payments", "--namespace", "finance", *(arg for env in FIVE for arg in ("--env", env))],
 }
-APP_FILES = {"shipspec.yaml", "Dockerfile", "README.md", ".gitignore", "local.mk", ".travis.yml", "Makefile"}
+APP_FILES = {"shipspec.yaml", "shipspec.schema.json", "Dockerfile", "README.md", ".gitignore", "local.mk", ".travis.yml", "Makefile"}
 CHART_FILES = {".helmignore", "Chart.yaml", "values.yaml", "values.schema.json", "templates/_helpers.tpl",
                "templates/deployment.yaml", "templates/hpa.yaml", "templates/ingress.yaml", "templates/service.yaml",
                "templates/serviceaccount.yaml", "templates/NOTES.txt", "templates/tests/test-connection.yaml"}
@@ -81,9 +82,12 @@ def test_generated_files_are_in_sync_with_the_spec(scaffolded: Path) -> None:
 def test_spec_opens_with_the_editor_schema_modeline_and_is_clean_yaml(scaffolded: Path) -> None:
     spec_path = scaffolded / "app" / "shipspec.yaml"
     first = spec_path.read_text().splitlines()[0]
-    ref = first.removeprefix("# yaml-language-server: $schema=")
-    assert ref != first
-    assert ref.startswith("https://") or json.loads(Path(ref).read_text())["title"] == "shipspec v1 app spec"
+    # Portable: relative to the spec (as yaml-language-server resolves it), never a path of this machine.
+    assert first == "# yaml-language-server: $schema=./shipspec.schema.json"
+    schema = json.loads((spec_path.parent / "shipspec.schema.json").read_text())
+    assert schema == json.loads(run_shipspec("schema").stdout)
+    jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(spec_path.read_text()))
+    assert str(scaffolded) not in spec_path.read_text()
     assert_valid(validate_yamllint(spec_path), "shipspec.yaml")
 
 
@@ -266,7 +270,7 @@ def test_a_failed_write_removes_everything_it_wrote(tmp_path: Path) -> None:
     # then the first write into the charts checkout fails.
     proc = init(tmp_path, "app", *LAYOUTS["default"], "--charts-dir", "../" + "c" * 300)
     assert proc.returncode == 2, proc.stderr
-    assert "cannot write" in proc.stderr and "removed the 7 files already written" in proc.stderr
+    assert "cannot write" in proc.stderr and "removed the 8 files already written" in proc.stderr
     assert list(tmp_path.iterdir()) == []
 
 
@@ -336,3 +340,11 @@ def test_init_refuses_a_bad_chart_reference_and_writes_nothing(tmp_path: Path, f
     proc = init(tmp_path, "app", *LAYOUTS["default"], *flags)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     assert not (tmp_path / "app").exists() and not (tmp_path / "charts").exists()
+
+
+def test_schema_ref_overrides_the_vendored_schema(tmp_path: Path) -> None:
+    url = "https://example.com/schemas/shipspec.schema.json"
+    proc = init(tmp_path, "app", *LAYOUTS["default"], "--schema-ref", url)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "app" / "shipspec.yaml").read_text().splitlines()[0] == f"# yaml-language-server: $schema={url}"
+    assert not (tmp_path / "app" / "shipspec.schema.json").exists()

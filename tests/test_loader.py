@@ -50,7 +50,7 @@ def test_non_mapping_top_level(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "  \n"])
 def test_empty_file(text: str) -> None:
-    assert problems(text) == ["s.yaml: empty file; a spec needs at least apiVersion, kind, name, image and charts"]
+    assert problems(text) == ["s.yaml:1:1: empty file; a spec needs at least apiVersion, kind, name, image and charts"]
 
 
 def test_invalid_utf8_has_line_and_column() -> None:
@@ -164,3 +164,23 @@ def test_syntax_errors_are_located(text: str, line_col: str) -> None:
 def test_problem_text_format() -> None:
     problem = Problem("x.yaml", 3, 5, ("environments", 1, "values", "my key"), "bad", "fix it")
     assert str(problem) == 'x.yaml:3:5: environments[1].values["my key"]: bad (fix it)'
+
+
+@pytest.mark.parametrize("text", ["a:\n\tb: 1\n", "a:\n  b: 1\n  \tc: 2\n"])
+def test_tab_indentation_says_tab_and_where(text: str) -> None:
+    (message,) = problems(text)
+    line = text.count("\n", 0, text.index("\t")) + 1
+    column = text.index("\t") - text.rfind("\n", 0, text.index("\t"))
+    assert message.startswith(f"s.yaml:{line}:{column}: invalid YAML: a tab is used for indentation")
+    assert "spaces" in message
+
+
+@pytest.mark.parametrize("extra", [" ", "  "])
+def test_over_indented_list_item_gets_a_hint(extra: str) -> None:
+    (message,) = problems(f"envs:\n  - name: dev\n  {extra}- name: stag\n")
+    assert message.startswith("s.yaml:3:") and "line up the `-` of every item" in message
+
+
+def test_yaml11_boolean_words_are_remembered_with_their_word() -> None:
+    doc = parse_document(b"a: yes\nb: [Off, true, FALSE]\nc: 'no'\n", "s.yaml")
+    assert doc.yaml11_bools == {("a",): "yes", ("b", 0): "Off"}

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import yaml
+
 from generator import names
+from generator.errors import InvalidSpec
+from generator.loader import parse_document
+from generator.render import render
+from generator.spec import LoadedSpec, validate
+from validators import validate_argocd_application
 
 BRANCHES = [
     "master", "main", "dev", "staging", "feature/x", "release/v1.2.3", "a-b_c", "UPPER", "ünïcödé", "x@y",
@@ -148,3 +155,23 @@ def test_paths_never_lead_into_git_metadata() -> None:
 def test_server_url_with_credentials_is_refused() -> None:
     assert "credentials" in (names.server_url("https://admin:pw@k8s.example.com") or "")
     assert names.server_url("https://k8s.example.com:6443") is None
+
+
+@pytest.mark.parametrize("length", [46, 47, 48, 63])
+def test_a_notify_trigger_is_refused_exactly_when_its_annotation_key_is(length: int) -> None:
+    trigger = ("on-sync-" + "x" * 63)[: length - 1] + "y"
+    raw = (b"apiVersion: shipspec/v1\nkind: App\nname: a\nimage: {repository: a/b}\ncharts: {repo: 'git@h:o/c.git'}\n"
+           b"argocd: {notify: {slack: c, triggers: [%s]}}\n" % trigger.encode())
+    doc = parse_document(raw, "shipspec.yaml")
+    try:
+        spec = validate(doc)
+    except InvalidSpec as exc:
+        (problem,) = exc.problems
+        assert (problem.line, problem.field) == (6, "argocd.notify.triggers[0]") and "API server rejects" in str(problem)
+        refused = True
+    else:
+        refused = False
+        rendered = render(LoadedSpec(spec, Path("shipspec.yaml"), raw, "shipspec.yaml"), {"dev": "abc1234"})
+        application = next(text for out, text in rendered.items() if out.path == "argocd/a-dev.yaml")
+        assert validate_argocd_application(yaml.safe_load(application)) == []
+    assert refused == (len("subscribe." + trigger + ".slack") > 63)

@@ -40,7 +40,7 @@ def test_render_is_identical_from_two_directories(tmp_path: Path, monkeypatch: p
         monkeypatch.chdir(tmp_path / place)
         texts.append(render(load(Path("five-env/shipspec.yaml"))))
     assert texts[0] == texts[1]
-    assert "from shipspec.yaml for app ledger" in texts[0][Output("app", "Makefile")]
+    assert "\n# shipspec.yaml\n# [app:ledger," in texts[0][Output("app", "Makefile")]
 
 
 def test_existing_tag_is_kept_and_a_pin_overrides_it() -> None:
@@ -133,3 +133,26 @@ def test_the_renderer_fingerprint_covers_every_rendering_module() -> None:
     assert all((package / name).is_file() for name in header._RENDERER_MODULES)
     providers = {f"providers/{p.name}" for p in (package / "providers").glob("*.py") if p.name != "__init__.py"}
     assert providers | {"plan.py", "render.py", "yamlout.py"} <= set(header._RENDERER_MODULES)
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    ("docker run $(IMAGE):$(TAG) t", 'docker run $(IMAGE):"$(CHECKED_TAG)" t'),
+    ('run "$(IMAGE):${TAG}"', 'run "$(IMAGE):$(CHECKED_TAG)"'),
+    ("echo '$(TAG)' $$(TAG) \\\"$(TAG)", "echo '$(CHECKED_TAG)' $$(TAG) \\\"\"$(CHECKED_TAG)\""),
+    ("make unit-test", "make unit-test"),
+])
+def test_test_command_uses_the_checked_tag(command: str, expected: str) -> None:
+    assert yamlout.checked_tag(command) == expected
+
+
+def test_the_header_fits_yamllint_lines_and_reads_back() -> None:
+    from generator import header
+
+    made = header.Header("0.1.0", "services/" + "deep/" * 30 + "shipspec.yaml", "a" * 53, *["0123456789abcdef"] * 4)
+    lines = made.line().split("\n")
+    assert len(lines) == header.LINES
+    # Each line is short, or one word after "# " (yamllint's allow-non-breakable-words).
+    assert all(len(line) <= 80 or " " not in line[2:] for line in lines), lines
+    assert header.parse(made.line()) == made
+    assert header.split(made.line() + "\nbody\n") == (made.line(), "body\n")
+    assert header.is_generated(lines[0])

@@ -100,6 +100,15 @@ def validate_yamllint(text_or_path: str | Path) -> list[str]:
     return findings
 
 
+def yamllint_default_errors(path: Path) -> list[str]:
+    """yamllint's errors with its DEFAULT config, as a pre-commit setup runs it (warnings allowed)."""
+    proc = _run([require_tool("yamllint"), "--config-data", "default", "--format", "parsable", str(path)])
+    errors = [line for line in proc.stdout.splitlines() if "[error]" in line]
+    if proc.returncode not in (0, 1) or (proc.returncode == 1 and not errors):
+        errors.append(_describe(proc))
+    return errors
+
+
 def shellcheck_recipe(script_text: str, *, shell: str = "sh",
                       exclude: Iterable[str] = ()) -> list[str]:
     """ShellCheck findings (gcc format) for a shell snippet.

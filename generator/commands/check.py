@@ -94,10 +94,18 @@ class TextReporter:
             out(f"  {report.error}")
         for problem in report.problems:
             out(f"  {problem}")
-        for drift in report.files:
+        # Real differences first; files that differ only in their header (every file of an
+        # app after any spec edit) in one line, so they do not bury the change that matters.
+        for drift in (d for d in report.files if not d.header_only):
             out(f"  {drift.status.value:<8} {drift.path}: {drift.cause}")
             if drift.diff:
                 out(self._paint(drift.diff).rstrip("\n"))
+        header_only = [d for d in report.files if d.header_only]
+        if header_only:
+            causes = "; ".join(dict.fromkeys(d.cause for d in header_only))
+            paths = ", ".join(d.path for d in header_only)
+            which = "file differs only in its" if len(header_only) == 1 else "files differ only in their"
+            out(f"  {'header':<8} {len(header_only)} {which} shipspec header ({causes}): {paths}")
 
     def _paint(self, diff: str) -> str:
         if not self.color:
@@ -140,7 +148,9 @@ def as_json(report: AppReport) -> dict[str, object]:
         "app": report.app,
         "status": report.status.value,
         "files": [
-            {"path": f.path, "status": f.status.value, "cause": f.cause, "diff": f.diff or None} for f in report.files
+            {"path": f.path, "status": f.status.value, "cause": f.cause, "diff": f.diff or None,
+             "headerOnly": f.header_only}
+            for f in report.files
         ],
         "problems": [problem.as_dict() for problem in report.problems],
         "error": report.error,

@@ -50,10 +50,10 @@ def run(flags: Flags, *, yes: bool = False, prompt: Prompt | None = None) -> int
     directory = _physical(Path(flags.directory))
     answers = resolve(flags, directory, yes=yes, prompt=prompt)
     spec_path = directory / scaffold.SPEC_NAME
-    text = scaffold.spec_text(answers, flags.schema_ref or scaffold.schema_ref())
+    text = scaffold.spec_text(answers, flags.schema_ref or scaffold.VENDORED_SCHEMA_REF)
     loaded = _validated(text, spec_path)
     charts = _physical(loaded.directory / loaded.spec.charts.checkout)
-    files = plan(loaded, text, charts)
+    files = plan(loaded, text, charts, vendor_schema=flags.schema_ref is None)
     _refuse_existing(files)
     write_all(files)
     for path, _ in files:
@@ -172,15 +172,17 @@ def _blame(problem: Problem) -> Problem:
     return dataclasses.replace(problem, hint=hint)
 
 
-def plan(loaded: LoadedSpec, spec_text: str, charts: Path) -> list[File]:
+def plan(loaded: LoadedSpec, spec_text: str, charts: Path, *, vendor_schema: bool = True) -> list[File]:
     """Every file init writes, in write order: the service repo first, then the charts checkout."""
     app = loaded.directory
     rendered = [(workspace.disk_path(output, app, charts), body) for output, body in render(loaded).items()]
     root_path, root_text = scaffold.root_application(loaded.spec)
     # One root Application per charts repo: the first app's init writes it, later ones leave it alone.
     root = [] if os.path.lexists(charts / root_path) else [(charts / root_path, root_text)]
+    schema = [(app / scaffold.SCHEMA_NAME, scaffold.schema_text())] if vendor_schema else []
     return [
         (app / scaffold.SPEC_NAME, spec_text),
+        *schema,
         *((app / path, body) for path, body in scaffold.service_files(loaded.spec).items()),
         *sorted((path, body) for path, body in rendered if not _under(path, charts)),
         # A published chart is deployed as it is: only the overlays live in the charts repo.
