@@ -210,12 +210,17 @@ def test_an_older_commit_never_replaces_a_newer_one(world: World, promote) -> No
     assert promote("stag", "--tag", app.commit("later"), "--spec", str(app.spec))[0] == 0  # forward still works
 
 
-def test_pinned_environment_is_left_alone(world: World, promote) -> None:
+def test_a_pinned_environment_gets_its_pin_never_the_tag(world: World, promote) -> None:
     app = world.app(extra="environments:\n  - name: dev\n    pin: v1.0.0\n  - name: stag\n  - name: prod\n")
-    head = world.head()
     code, out, _err = promote("dev", "--tag", app.tags[-1], "--spec", str(app.spec))
+    # The pin is configuration too: the pipeline writes it, so a pin set in the spec reaches the charts repo.
+    assert code == 0 and world.subjects()[0] == "myapp: pin dev at v1.0.0 [skip ci]"
+    assert 'tag: "v1.0.0"  # pinned by environments[0].pin in the spec' in world.show("charts/myapp/values.dev.yaml")
+    head = world.head()
+    code, out, _err = promote("dev", "--tag", app.commit("later"), "--spec", str(app.spec))
     assert (code, world.head()) == (0, head)
-    assert out == f"dev is pinned to v1.0.0 in the spec: not releasing {app.tags[-1]} (remove the pin to release)\n"
+    assert out == (f"dev is pinned to v1.0.0 in the spec: not releasing {app.tags[-1]} (remove the pin to release)\n"
+                   "dev already runs v1.0.0 with the files the spec renders: nothing to do\n")
 
 
 @pytest.mark.parametrize(("args", "message"), [

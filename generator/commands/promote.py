@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from generator import git, header, names, review, tagedit, valuepaths
 from generator.release_notes import pull_request_body
@@ -29,6 +30,7 @@ from generator.output import err, out
 from generator.redact import redact
 from generator.spec import SPEC_NAME, LoadedSpec, load
 
+Kind = Literal["release", "rollback", "pin"]
 ATTEMPTS = 8
 BACKOFF_SECONDS = 0.1  # retry n waits up to 0.1 * 2**n s, capped at BACKOFF_CAP
 BACKOFF_CAP = 5.0
@@ -49,7 +51,7 @@ class Release:
     token: str | None = None  # handed to git through its credential helper
     identity: dict[str, str] | None = None
     replaced: list[str] = field(default_factory=list)  # hand-edited files this release overwrote
-    rollback: bool = False  # on purpose to an older tag: no order check
+    kind: Kind = "release"  # rollback: on purpose to an older tag; pin: the spec's pin. Neither checks order.
     current: str | None = None  # the tag ENV ran when the files were last written
     _order: dict[str, bool] = field(default_factory=dict)
 
@@ -58,16 +60,22 @@ class Release:
         return f"{self.loaded.spec.charts.path}/{self.env.values_file}"
 
     @property
+    def ordered(self) -> bool:
+        """Whether the release must never move ENV backwards (a rollback and a pin do on purpose)."""
+        return self.kind == "release"
+
+    @property
     def title(self) -> str:
         """The pull request's title."""
-        name, env = self.loaded.spec.name, self.env.name
-        return f"{name}: roll back {env} to {self.tag}" if self.rollback else f"{name}: promote {self.tag} to {env}"
+        name, env, tag = self.loaded.spec.name, self.env.name, self.tag
+        return {"release": f"{name}: promote {tag} to {env}", "rollback": f"{name}: roll back {env} to {tag}",
+                "pin": f"{name}: pin {env} at {tag}"}[self.kind]
 
     @property
     def message(self) -> str:
-        name, env = self.loaded.spec.name, self.env.name
-        what = f"rollback {env} to {self.tag} (from {self.current or 'no tag'})" if self.rollback else \
-            f"release {self.tag} to {env}"
+        name, env, tag = self.loaded.spec.name, self.env.name, self.tag
+        what = {"release": f"release {tag} to {env}", "pin": f"pin {env} at {tag}",
+                "rollback": f"rollback {env} to {tag} (from {self.current or 'no tag'})"}[self.kind]
         # A pull request's commits must run the charts repo's checks, so only direct commits skip CI.
         subject = f"{name}: {what}" + (" [skip ci]" * self.direct)
         if not self.replaced:
@@ -110,8 +118,9 @@ def run(
 ) -> int:
     release = _release(env_name, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo, charts_url=charts_url)
     if release.env.pin is not None:
+        # The pin is the environment's configuration too: its files are written with it, never with TAG.
         out(f"{env_name} is pinned to {release.env.pin} in the spec: not releasing {tag} (remove the pin to release)")
-        return EXIT_OK
+        release.tag, release.kind = release.env.pin, "pin"
     return publish(release)
 
 
@@ -178,7 +187,8 @@ def _deploy(release: Release, clone: git.Repo) -> int:
         pushed = clone.push(f"HEAD:refs/heads/{branch}")
         if pushed.ok:
             env, tag = release.env.name, release.tag
-            done = f"rolled back {env} to {tag}" if release.rollback else f"released {tag} to {env}"
+            done = {"release": f"released {tag} to {env}", "rollback": f"rolled back {env} to {tag}",
+                    "pin": f"pinned {env} at {tag}"}[release.kind]
             out(f"{done}: commit {clone.output('rev-parse', '--short', 'HEAD')} on {branch} of "
                 f"{redact(release.charts_url)}")
             return EXIT_OK
@@ -194,11 +204,12 @@ def _propose(release: Release, clone: git.Repo, github: review.Review | None) ->
             _restart(clone, base, attempt)
         proposed = clone.fetch(branch) if clone.remote_head(branch) else None
         previous, stop = _apply(release, clone)
-        stop = stop or (None if release.rollback else _proposal_is_newer(release, clone, branch, proposed))
+        stop = stop or (_proposal_is_newer(release, clone, branch, proposed) if release.ordered else None)
         if stop or not _commit(release, clone):
             out(stop or _nothing_to_do(release))
             return EXIT_OK
-        body = pull_request_body(spec.name, env, release.tag, previous, release.app_repo, rollback=release.rollback)
+        body = pull_request_body(spec.name, env, release.tag, previous, release.app_repo,
+                                 rollback=release.kind == "rollback")
         if release.dry_run or github is None:
             return _show(clone, f"would push it to branch {branch} and open or update the pull request "
                                 f"{title!r} with this body:\n\n{body}")
@@ -235,7 +246,7 @@ def _apply(release: Release, clone: git.Repo) -> tuple[str | None, str | None]:
     where = valuepaths.tag_path(release.loaded.spec.image)
     current = release.current = tagedit.current_tag(_read(clone, release.values_path), release.values_path, where)
     env = release.env.name
-    if current and current != release.tag and not release.rollback and release.is_newer(current):
+    if current and current != release.tag and release.ordered and release.is_newer(current):
         return current, f"{env} already runs {current}, which contains {release.tag}: not moving {env} backwards"
     for path, text in release.rendered.items():
         old = _read(clone, path)

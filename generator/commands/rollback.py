@@ -35,7 +35,7 @@ def run(env_name: str, tag: str, *, pr: bool, dry_run: bool, spec: str | None, a
     then = spec_at(app_repository(app_repo, path), tag, path, now)
     release = _release(env_name, tag, pr=pr, dry_run=dry_run, spec=str(path), app_repo=app_repo,
                        charts_url=charts_url, loaded=then)
-    release.rollback = True
+    release.kind = "rollback"
     return publish(release, history=True, before=lambda clone: _require_ran(release, clone))
 
 
