@@ -121,7 +121,7 @@ def _github(spec: Spec) -> str:
     return _template(
         "github.yml.j2", spec=spec, jobs=github.jobs(jobs), scheduled=plan.scheduled(jobs), version=__version__,
         checkout=github.CHECKOUT, checkout_version=github.CHECKOUT_VERSION, setup_python=github.SETUP_PYTHON,
-        setup_python_version=github.SETUP_PYTHON_VERSION,
+        setup_python_version=github.SETUP_PYTHON_VERSION, cache=github.CACHE, cache_version=github.CACHE_VERSION,
     )
 
 

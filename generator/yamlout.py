@@ -43,7 +43,8 @@ def scalar(value: Any, indent: int | None = None, width: int = 100) -> str:
     double quotes YAML reads each line break (and the next line's indentation)
     back as exactly one space.
     """
-    if isinstance(value, str) and indent is not None and len(value) > width:
+    # Escapes count: a value within `width` may still be wider once quoted.
+    if isinstance(value, str) and indent is not None and len(quote(value)) - 2 > width:
         return _folded(value, indent, width)
     if value is None:
         return "null"
@@ -64,10 +65,12 @@ def _folded(value: str, indent: int, width: int) -> str:
         return quote(value)  # runs of spaces would fold into one: keep it on one line
     lines = [""]
     for word in words:
-        if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+        joined = f"{lines[-1]} {word}" if lines[-1] else word
+        # Measured as written: escapes (`\"`, `\\`, `\uXXXX`) count towards the line's width.
+        if lines[-1] and len(quote(joined)) - 2 > width:
             lines.append(word)
         else:
-            lines[-1] = f"{lines[-1]} {word}" if lines[-1] else word
+            lines[-1] = joined
     inner = [quote(line)[1:-1] for line in lines]
     return '"' + ("\n" + " " * indent).join(inner) + '"'
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ci_tools import validate_github_schema, validate_gitlab_schema
+from ci_tools import github_tools, validate_github_schema, validate_gitlab_schema, zizmor
 from generator import defaults
 from generator.render import Output, render
+from generator.spec import load
 from samples import SAMPLES, load_sample, write_tree
 from tools import require_tool
 from validators import (
@@ -122,11 +123,90 @@ def test_helm_renders_each_overlay_with_the_exact_image(sample, chart: Path) -> 
     assert Output("app", "Makefile") in rendered
 
 
+# Only the samples this applies to: a case that does not apply is not generated, never skipped.
+TAG_COMMAND_SAMPLES = sorted(name for name in SAMPLES if "$(TAG)" in (load_sample(name).spec.test.command or ""))
+
+
+def test_some_sample_runs_its_tests_on_the_tag() -> None:
+    assert TAG_COMMAND_SAMPLES
+
+
+@pytest.mark.parametrize("sample", TAG_COMMAND_SAMPLES, indirect=True)
 def test_the_test_target_uses_the_checked_tag_quoted(sample) -> None:
     loaded, _, app, _ = sample
-    if not loaded.spec.test.command or "$(TAG)" not in loaded.spec.test.command:
-        pytest.skip("this sample's test.command does not use $(TAG)")
+    assert "$(TAG)" in loaded.spec.test.command
     (line,) = make_dry_run(app, "test", TAG="abc1234")
     assert '"abc1234"' in line and "abc1234" not in line.replace('"abc1234"', ""), line
     proc = _run([require_tool("make"), "-n", "test"], cwd=app)  # outside git: no tag
     assert proc.returncode != 0 and "TAG is empty" in proc.stderr, proc.stderr
+
+
+# Long values wherever a spec puts free text, branch names that the providers' conditions must
+# escape, and a published chart (the multi-source Application): every shape, not just the samples.
+LONG_SPEC = """\
+apiVersion: shipspec/v1
+kind: App
+name: a-service-name-that-is-long-enough-to-need-folding
+team: the-platform-team-with-a-long-name
+image:
+  repository: registry.example.com:5000/some-group/some-subgroup/another-level/a-service-name
+charts:
+  repo: https://git.example.com/some-group/some-subgroup/another-level/deployment-charts.git
+  checkout: ../charts
+  path: charts/some-group/some-subgroup/another-level/a-service-name-that-is-long
+  chart:
+    repoURL: oci://registry.example.com:5000/some-group/some-subgroup/helm-charts/published
+    name: a-published-chart-with-a-name-that-is-long-enough
+    version: 22.1.1-rc.1+build.20260101.abcdef0123456789
+environments:
+  - name: dev
+    server: https://kubernetes.dev.some-cluster.some-region.example.com:6443/some/long/path
+  - name: prod
+branches:
+  "feature/release-train-for-the-next-quarter-with-a-long-name": {deploy: [dev], cron: true}
+  "release/$weird{name}'with\\"quotes\\"-and-more-characters-than-fit": {deploy: [dev], propose: [prod]}
+"""
+PROVIDER_BLOCKS = {
+    "travis": "",
+    "github": "github:\n  runsOn: ubuntu-24.04-arm\n"
+              "  chartsToken: A_CHARTS_TOKEN_SECRET_WITH_A_NAME_LONG_ENOUGH_TO_OVERFLOW\n",
+    "gitlab": "gitlab:\n  image: registry.example.com:5000/some-group/ci-images/docker-with-make:27.3.1\n"
+              "  chartsToken: A_CHARTS_TOKEN_VARIABLE_WITH_A_NAME_LONG_ENOUGH_TO_OVERFLOW\n",
+}
+
+
+@pytest.mark.parametrize("ci", sorted(PROVIDER_BLOCKS))
+def test_yamllint_default_config_accepts_long_values_for_every_provider(ci: str, tmp_path: Path) -> None:
+    text = f"{LONG_SPEC}ci: {ci}\n{PROVIDER_BLOCKS[ci]}"
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "shipspec.yaml").write_text(text, encoding="utf-8")
+    loaded = load(tmp_path / "spec" / "shipspec.yaml")
+    rendered = render(loaded, {"dev": "0123456", "prod": "1e5"})
+    app, charts = write_tree(rendered, tmp_path / "tree")
+    linted = [o for o in rendered if o.path.endswith((".yml", ".yaml"))]
+    assert len(linted) == 5  # the pipeline, two overlays, two Applications
+    for output in linted:
+        path = (app if output.root == "app" else charts) / output.path
+        assert_valid(yamllint_default_errors(path), output.path)
+        if output.path == defaults.CI_FILES[ci]:
+            check = {"travis": validate_travis, "github": validate_github_schema, "gitlab": validate_gitlab_schema}
+            assert_valid(check[ci](path), output.path)
+        elif output.path.startswith("argocd/"):
+            application = yaml.safe_load(path.read_text())
+            assert_valid(validate_argocd_application(application), output.path)
+            # Folded, the values read back exactly.
+            chart, overlay = application["spec"]["sources"]
+            assert chart["chart"] == loaded.spec.charts.chart.name
+            assert chart["targetRevision"] == loaded.spec.charts.chart.version
+            assert chart["helm"]["releaseName"] == loaded.spec.name
+            assert overlay["repoURL"] == loaded.spec.charts.repo
+    pipeline = yaml.safe_load((app / defaults.CI_FILES[ci]).read_text())
+    if ci == "github":
+        assert {job["runs-on"] for job in pipeline["jobs"].values()} == {loaded.spec.github.runs_on}
+        # GitHub's own parser and actionlint read the folded `if:` and `run:` values; zizmor finds nothing.
+        workflow = app / defaults.CI_FILES[ci]
+        assert_valid(zizmor(workflow), "workflow (zizmor)")
+        tools = github_tools(workflow)
+        assert_valid(tools["parse"] + tools["convert"] + tools["actionlint"], "workflow (parser, actionlint)")
+    if ci == "gitlab":
+        assert pipeline["default"]["image"] == loaded.spec.gitlab.image

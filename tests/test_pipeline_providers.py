@@ -145,9 +145,13 @@ def test_github_secrets_reach_only_release_steps_and_never_a_pull_request(github
 
 
 def test_every_github_action_is_pinned_with_its_version_in_a_comment(github) -> None:
+    # The comment sits on the line above: `uses: <action>@<40 hex>  # vX.Y.Z` is over yamllint's
+    # default 80 columns, and its `allow-non-breakable-words` only lets a line of one word through.
     text = (github["app"] / ".github" / "workflows" / "shipspec.yml").read_text()
-    uses = re.findall(r"uses: (\S+)(.*)", text)
-    assert uses and all(re.fullmatch(r"  # v\d+\.\d+\.\d+", comment) for _, comment in uses), uses
+    uses = re.findall(r"\n *# (\S+) (\S+)\n *- uses: ([^@\s]+)@(\S+)\n", text)
+    assert len(uses) == text.count("uses:"), text
+    assert all(name == action and re.fullmatch(r"v\d+\.\d+\.\d+", version) and re.fullmatch(r"[0-9a-f]{40}", sha)
+               for name, version, action, sha in uses), uses
 
 
 # --- GitLab CI ----------------------------------------------------------------------------------
@@ -195,7 +199,12 @@ def test_each_gitlab_pipeline_runs_exactly_the_targets_of_specs_table(gitlab) ->
             assert targets_run(gitlab["app"], job["script"]) == expected, event
         releases = "resource_group" in job
         assert releases == any("docker-push" in command for command in job["script"])
-        assert ("$" in str(job.get("variables", {}))) == releases  # the token reaches release jobs only
+        variables = job.get("variables", {})
+        assert ("SHIPSPEC_CHARTS_TOKEN" in variables) == releases  # the token reaches release jobs only
+        assert {name for name, value in variables.items() if "$" in value} <= {"SHIPSPEC_CHARTS_TOKEN", "TRIVY_CACHE"}
+        # Every job scans (docker-push runs docker-scan first): make's TRIVY_CACHE is the cached path.
+        assert variables["TRIVY_CACHE"] == "$CI_PROJECT_DIR/.trivy-cache"
+        assert job["cache"]["paths"] == [".trivy-cache/"]
 
 
 def test_gitlab_never_runs_two_pipelines_for_one_push(gitlab) -> None:

@@ -108,6 +108,18 @@ def test_folded_strings_read_back_exactly(text: str, indent: int, width: int) ->
     assert yaml12(document) == {"key": text}
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(['"', "\\", "é", "\x7f", "ab", "word", "x" * 9]), min_size=1, max_size=30)
+       .map(" ".join), st.integers(min_value=10, max_value=60))
+def test_folded_lines_fit_the_width_as_written_escapes_included(text: str, width: int) -> None:
+    lines = yamlout.scalar(text, indent=4, width=width).split("\n")
+    inner = [line.strip() for line in lines]
+    inner[0] = inner[0][1:]  # the opening quote
+    inner[-1] = inner[-1][:-1]  # the closing one
+    assert all(len(line) <= width or " " not in line for line in inner), lines
+    assert yaml.safe_load("key: " + "\n".join(lines) + "\n") == {"key": text}
+
+
 def test_makefile_words_are_shell_quoted_for_make() -> None:
     assert yamlout.shell("a b$c'd") == "'a b$$c'\"'\"'d'"
 

@@ -23,6 +23,10 @@ CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1"  # v7.0.1
 CHECKOUT_VERSION = "v7.0.1"
 SETUP_PYTHON = "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97"  # v7.0.0
 SETUP_PYTHON_VERSION = "v7.0.0"
+# github.com/actions/cache tag v5.0.5, the newest tag in a snapshot of that repository (commit dated
+# 2026-04-13), read with `git rev-parse v5.0.5^{commit}`; its action.yml declares `using: 'node24'`.
+CACHE = "actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae"  # v5.0.5
+CACHE_VERSION = "v5.0.5"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,11 @@ class GitHubJob:
     group: str | None  # the concurrency group of a releasing job
     checkout_ref: str | None  # set when a scheduled build must check out its own branch
     ref: str | None = None  # the exact git ref a releasing job's push must have
+
+    @property
+    def trivy_cache(self) -> bool:
+        """Whether the job keeps Trivy's database in the Actions cache: the build-only job, when it scans."""
+        return not self.job.releases and "docker-scan" in self.job.targets
 
 
 def jobs(plan: list[Job]) -> list[GitHubJob]:
