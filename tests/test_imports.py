@@ -15,7 +15,7 @@ HEAVY = ("pydantic", "pydantic_core", "jinja2", "yaml")
 
 def imported_modules(*args: str) -> set[str]:
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "generator", *args],
+        [sys.executable, "-X", "importtime", "-m", "shipspec", *args],
         cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         capture_output=True, text=True, check=True,
     )
