@@ -1,6 +1,6 @@
 """The one place that knows where templates/ and schemas/ live.
 
-In a wheel they are package data (`generator/templates`); in a source
+In a wheel they are package data (`shipspec/templates`); in a source
 checkout or an editable install they sit beside the package.
 """
 

@@ -21,6 +21,29 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The tests exercise the installed `shipspec` (the source folder generator/ is not importable
+    under that name): refuse to run against an install that is not this source tree."""
+    import shipspec
+
+    installed = Path(shipspec.__file__).parent
+    pairs = [(REPO_ROOT / "generator", installed, "*.py"), (REPO_ROOT / "templates", installed / "templates", "*"),
+             (REPO_ROOT / "schemas", installed / "schemas", "*")]
+    stale = [str(source.relative_to(REPO_ROOT)) for here, there, pattern in pairs
+             for source in sorted(here.rglob(pattern)) if source.is_file() and "__pycache__" not in source.parts
+             and _differs(source, there / source.relative_to(here))]
+    if stale:
+        pytest.exit(f"the installed shipspec ({installed}) is not this source tree ({', '.join(stale[:5])} "
+                    "differ): run `bash tests/run.sh`, which reinstalls it", returncode=4)
+
+
+def _differs(source: Path, installed: Path) -> bool:
+    try:
+        return source.read_bytes() != installed.read_bytes()
+    except OSError:
+        return True
+
+
 def examples(default: int) -> int:
     """`default` examples in the normal suite, 50x that in the nightly profile."""
     return default * 50 if os.environ.get("HYPOTHESIS_PROFILE") == "nightly" else default

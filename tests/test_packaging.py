@@ -31,11 +31,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_carries_templates_and_schemas(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    assert "generator/schemas/shipspec.schema.json" in names
-    assert any(n.startswith("generator/templates/") and n.endswith(".j2") for n in names)
-    assert "generator/cli.py" in names and not any(n.startswith("tests/") for n in names)
+    assert "shipspec/schemas/shipspec.schema.json" in names
+    assert any(n.startswith("shipspec/templates/") and n.endswith(".j2") for n in names)
+    assert "shipspec/cli.py" in names and not any(n.startswith("tests/") for n in names)
+    # Nothing called `generator` (a name taken on the package index) is installed.
+    assert not any(n.split("/")[0] == "generator" for n in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "shipspec = generator.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "shipspec = shipspec.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 def test_installed_wheel_runs(wheel: Path, tmp_path: Path) -> None:
@@ -52,5 +54,7 @@ def test_installed_wheel_runs(wheel: Path, tmp_path: Path) -> None:
     assert schema.returncode == 0
     assert schema.stdout == (REPO_ROOT / "schemas" / "shipspec.schema.json").read_text(encoding="utf-8")
     # the installed package, not this checkout, answered
-    where = run(bin_dir / "python", "-c", "import generator; print(generator.__file__)", cwd=tmp_path)
+    where = run(bin_dir / "python", "-c", "import shipspec; print(shipspec.__file__)", cwd=tmp_path)
     assert str(env_dir) in where.stdout
+    assert run(bin_dir / "python", "-m", "shipspec", "--version", cwd=tmp_path).stdout == "shipspec 0.1.0\n"
+    assert run(bin_dir / "python", "-c", "import generator", cwd=tmp_path).returncode != 0
