@@ -186,13 +186,15 @@ def status_figure(bench: Bench, apps: int, pairs: int) -> None:
     )
 
 
-CONSOLE_SCRIPT = "import sys; from generator.cli import main; sys.exit(main())"
+def from_source(tree: Path) -> list[str]:
+    """shipspec run from a source tree (not `-m`, whose runpy costs ~10 ms)."""
+    return [sys.executable, str(HERE / "source_shipspec.py"), str(tree)]
 
 
 def default_shipspec() -> list[str]:
-    """The installed console script; else exactly what one runs (not `-m`, whose runpy costs ~10 ms)."""
+    """The installed console script; else this source tree."""
     script = Path(sys.executable).with_name("shipspec")
-    return [str(script)] if script.is_file() else [sys.executable, "-c", CONSOLE_SCRIPT]
+    return [str(script)] if script.is_file() else from_source(REPO)
 
 
 def snapshot(commit: str, workdir: Path) -> Path:
@@ -217,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     source = snapshot(args.commit, workdir) if args.commit else REPO
     shipspec = shlex.split(args.shipspec) if args.shipspec else (
-        [sys.executable, "-c", CONSOLE_SCRIPT] if args.commit else default_shipspec()
+        from_source(source) if args.commit else default_shipspec()
     )
     bench = Bench(workdir, shipspec, args.quick, source)
     sizes, pairs = ((1, 50, 200), (7, 5)) if args.quick else ((1, 1000, 5000), (20, 7))
