@@ -127,9 +127,9 @@ def run(
 def publish(release: Release, *, history: bool = False, before: Callable[[git.Repo], None] | None = None) -> int:
     """Clone the charts branch (`history`: all of it), run `before` on the clone, then commit and push."""
     charts = release.loaded.spec.charts
-    github = None
+    requests = None  # the review API of the charts repo (pull or merge requests)
     if not release.direct and not release.dry_run:  # fail on a missing token before any clone
-        github = review.for_spec(release.loaded.spec)
+        requests = review.for_spec(release.loaded.spec)
     release.rendered  # noqa: B018 - render before the clone: a retry then only writes and pushes
     with tempfile.TemporaryDirectory(prefix="shipspec-promote-") as scratch:
         clone = git.clone(release.charts_url, Path(scratch, "charts"), charts.branch, token=release.token,
@@ -137,7 +137,7 @@ def publish(release: Release, *, history: bool = False, before: Callable[[git.Re
         if before is not None:
             before(clone)
         if not release.direct:
-            return _propose(release, clone, github)
+            return _propose(release, clone, requests)
         return _deploy(release, clone)
 
 
@@ -196,7 +196,7 @@ def _deploy(release: Release, clone: git.Repo) -> int:
     raise _gave_up(branch)
 
 
-def _propose(release: Release, clone: git.Repo, github: review.Review | None) -> int:
+def _propose(release: Release, clone: git.Repo, requests: review.Review | None) -> int:
     spec, env = release.loaded.spec, release.env.name
     base, branch, title = spec.charts.branch, f"shipspec/{spec.name}/{env}", release.title
     for attempt in range(ATTEMPTS):
@@ -210,7 +210,7 @@ def _propose(release: Release, clone: git.Repo, github: review.Review | None) ->
             return EXIT_OK
         body = pull_request_body(spec.name, env, release.tag, previous, release.app_repo,
                                  rollback=release.kind == "rollback")
-        if release.dry_run or github is None:
+        if release.dry_run or requests is None:
             return _show(clone, f"would push it to branch {branch} and open or update the pull request "
                                 f"{title!r} with this body:\n\n{body}")
         if proposed is None or _tree(clone, "HEAD") != _tree(clone, proposed):
@@ -219,7 +219,7 @@ def _propose(release: Release, clone: git.Repo, github: review.Review | None) ->
             if not pushed.ok:
                 err(f"shipspec: push to {branch} rejected ({pushed.detail}): another run updated it; re-applying")
                 continue
-        action, pull = github.upsert_pull(branch, base, title, body)
+        action, pull = requests.upsert_pull(branch, base, title, body)
         out(f"{pull.label} {action}: {pull.url} (branch {branch} releases {release.tag} to {env})")
         return EXIT_OK
     raise _gave_up(branch)
