@@ -96,7 +96,7 @@ def compare_app(
         if charts is not None or output.root == "app":
             root = loaded.directory if output.root == "app" else charts or Path()
             path = workspace.disk_path(output, loaded.directory, charts or Path())
-            drift = compare_file(path, text, command, in_repository(path, root))
+            drift = compare_file(path, text, command, repo_root=root)
             files += [drift] if drift is not None else []
     produced = {str(output) for output in rendered}
     stale = stale_files(loaded.directory, charts, layout_of(loaded), loaded.repo_path, produced)
@@ -148,16 +148,20 @@ def _first_header(path: Path) -> header.Header | None:
 
 
 def compare_file(
-    path: Path, text: str, command: str = "run `shipspec generate`", diff_path: str | None = None
+    path: Path, text: str, command: str = "run `shipspec generate`", diff_path: str | None = None, *,
+    repo_root: Path | None = None,
 ) -> FileDrift | None:
-    """`diff_path`: the file's name in the diff (default: as shown), so that it applies with `git apply`."""
-    shown = display_path(path)
+    """`diff_path`: the file's name in the diff (default: as shown), so that it applies with `git apply`;
+    `repo_root`: name it relative to its git repository, else to that folder (see `in_repository`)."""
     old_bytes = writer.read_existing(path)
+    if old_bytes == text.encode("utf-8"):
+        return None  # the common case: no path to resolve or show
+    shown = display_path(path)
     if old_bytes is None:
         return FileDrift(shown, FileStatus.MISSING, f"missing: {command}")
-    if old_bytes == text.encode("utf-8"):
-        return None
     old = old_bytes.decode("utf-8", errors="replace")
+    if repo_root is not None:  # resolving costs a few stat calls: only for a diff
+        diff_path = in_repository(path, repo_root)
     diff = writer.diff(writer.Change(path, text, old, writer.Status.UPDATED), diff_path or shown)
     header_only = header.split(old)[1] == header.split(text)[1]
     return FileDrift(shown, FileStatus.CHANGED, cause(old, text, command), diff, header_only)
