@@ -10,7 +10,7 @@ did not generate or a file two specs would generate. The second writes.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -75,10 +75,12 @@ def run(
             f"(no shipspec header):\n{listing}\nmove them aside, or pass --force to overwrite them"
         )
     stale = 0
-    for pending in plan.pending:
-        changes = pending.changes if pending.changes is not None else plan_app(_load(pending.spec), override)[0]
-        _write(changes, dry_run=dry_run)
-        stale += _stale(pending.stale, dry_run=dry_run, prune=prune)
+    for batch in _batches(plan.pending, override):
+        if not dry_run:  # all or nothing per batch of apps: one durability barrier for all their files
+            writer.write_all([c for _, changes in batch for c in changes if c.status is not Status.UNCHANGED])
+        for pending, changes in batch:
+            _report(changes, dry_run=dry_run)
+            stale += _stale(pending.stale, dry_run=dry_run, prune=prune)
     _summary(plan.counts, stale, dry_run=dry_run, prune=prune)
     return EXIT_OK
 
@@ -189,11 +191,29 @@ def plan_app(loaded: LoadedSpec, charts_dir: Path | None) -> tuple[list[Change],
     return changes, stale
 
 
-def _write(changes: Sequence[Change], *, dry_run: bool) -> None:
-    pending = [change for change in changes if change.status is not Status.UNCHANGED]
-    if not dry_run:
-        writer.write_all(pending)  # all or nothing per app: each file old, or every file new
-    for change in pending:
+# Text (new and old) of the apps written together; bounded so that memory stays flat.
+_BATCH_CHARS = 4 * 1024 * 1024
+
+
+def _batches(pending: Sequence[_Pending], override: Path | None) -> Iterator[list[tuple[_Pending, list[Change]]]]:
+    """Consecutive apps, with their changes, in batches of at most about _BATCH_CHARS of text."""
+    batch: list[tuple[_Pending, list[Change]]] = []
+    size = 0
+    for app in pending:
+        changes = app.changes if app.changes is not None else plan_app(_load(app.spec), override)[0]
+        batch.append((app, changes))
+        size += sum(len(change.text) + len(change.old or "") for change in changes)
+        if size >= _BATCH_CHARS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _report(changes: Sequence[Change], *, dry_run: bool) -> None:
+    for change in changes:
+        if change.status is Status.UNCHANGED:
+            continue
         if dry_run:
             out(writer.diff(change, display_path(change.path)).rstrip("\n"))
         else:
