@@ -87,7 +87,9 @@ def run(
 
 def _first_pass(paths: Sequence[Path], override: Path | None, jobs: int) -> _Plan:
     plan = _Plan()
-    work = partial(_plan_chunk, override=override, fast=drift.fast_path_enabled())
+    fast = drift.fast_path_enabled()
+    drift.warm_workers(paths, override, jobs, fast=fast)
+    work = partial(_plan_chunk, override=override, fast=fast)
     for path, planned in zip(paths, parallel.map_chunks(work, paths, jobs)):
         if planned.error is not None:  # raised here, in the order of the specs, as one process would
             raise UsageError(planned.error)
