@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import click
 
-from generator import __version__
+from . import __version__
 
 FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -37,7 +37,7 @@ def cli() -> None:
 @FORMAT
 def validate(specs: tuple[str, ...], output_format: str) -> int:
     """Validate specs; exit 0 when valid, 2 when not."""
-    from generator.commands import validate as command
+    from .commands import validate as command
 
     return command.run(specs, output_format=output_format)
 
@@ -55,7 +55,7 @@ def validate(specs: tuple[str, ...], output_format: str) -> int:
 @JOBS
 def generate(specs: tuple[str, ...], dry_run: bool, force: bool, charts_dir: str | None, prune: bool, jobs: int) -> int:
     """Write the pipeline, Makefile, values overlays and Applications of each spec; exit 2 when invalid or refused."""
-    from generator.commands import generate as command
+    from .commands import generate as command
 
     return command.run(specs, dry_run=dry_run, force=force, charts_dir=charts_dir, prune=prune, jobs=jobs)
 
@@ -81,7 +81,7 @@ def check(
     specs: tuple[str, ...], output_format: str, jobs: int, charts_dir: str | None, skip_charts: bool, helm: bool
 ) -> int:
     """Compare generated files with what each spec renders; exit 0 in sync, 1 drift, 2 invalid."""
-    from generator.commands import check as command
+    from .commands import check as command
 
     return command.run(specs, output_format=output_format, jobs=jobs, charts_dir=charts_dir, skip_charts=skip_charts,
                        helm=helm)
@@ -108,7 +108,7 @@ def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_r
     SHIPSPEC_CHARTS_TOKEN (else GITHUB_TOKEN) set, git authenticates over
     HTTPS with it. Exit 0 done or nothing to do, 1 failed, 2 bad input.
     """
-    from generator.commands import promote as command
+    from .commands import promote as command
 
     return command.run(env, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo, charts_url=charts_url)
 
@@ -131,7 +131,7 @@ def rollback(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_
     it frozen instead. Exit 0 done or nothing to do, 1 failed, 2 bad input (a
     TAG that never ran in ENV).
     """
-    from generator.commands import rollback as command
+    from .commands import rollback as command
 
     return command.run(env, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo, charts_url=charts_url)
 
@@ -150,7 +150,7 @@ def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, c
 
     Exit 0 ok, 1 charts repo unreadable, 2 bad input.
     """
-    from generator.commands import status as command
+    from .commands import status as command
 
     return command.run(specs, output_format=output_format, charts_url=charts_url, charts_dir=charts_dir)
 
@@ -184,7 +184,7 @@ def init(directory: str, name: str | None, image: str | None, charts_repo: str |
          ci: str, chart: str | None, chart_repo: str | None, chart_name: str | None, chart_version: str | None,
          yes: bool, interactive: bool | None) -> int:
     """Scaffold a service in DIRECTORY: spec, Dockerfile, README, chart, then generate; exit 2 on bad input or if a file exists."""
-    from generator.commands import init as command
+    from .commands import init as command
 
     ask = not yes and (interactive if interactive is not None else sys.stdin.isatty())
     flags = command.Flags(directory, name, image, charts_repo, charts_dir, environments, team, namespace, schema_ref,
@@ -199,7 +199,7 @@ def _prompt(question: str, default: str | None) -> str:
 @cli.command()
 def schema() -> int:
     """Print the JSON Schema of shipspec.yaml."""
-    from generator.schema import json_schema_text
+    from .schema import json_schema_text
 
     click.echo(json_schema_text(), nl=False)
     return 0
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 def _failure(exc: Exception) -> int:
     """Report an error; imported only on failure so `--version` and `--help` stay cheap."""
-    from generator.errors import ShipspecError
+    from .errors import ShipspecError
 
     if isinstance(exc, ShipspecError):
         click.echo(f"shipspec: {exc.message}" if "\n" not in exc.message else exc.message, err=True)

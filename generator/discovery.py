@@ -6,8 +6,8 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from generator.errors import UsageError
-from generator.paths import SPEC_NAME
+from .errors import UsageError
+from .paths import SPEC_NAME
 
 _SKIP_DIRS = {"node_modules", "venv", "__pycache__", "site-packages"}
 

@@ -14,12 +14,12 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator import __version__, fastcheck, header, parallel, writer
-from generator.errors import InvalidSpec, Problem, ShipspecError
-from generator.paths import SPEC_NAME, display_path, in_repository
+from . import __version__, fastcheck, header, parallel, writer
+from .errors import InvalidSpec, Problem, ShipspecError
+from .paths import SPEC_NAME, display_path, in_repository
 
 if TYPE_CHECKING:
-    from generator.spec import LoadedSpec
+    from .spec import LoadedSpec
 
 FULL_PATH_ENV = "SHIPSPEC_FULL_CHECK"  # "1": never take the digest fast path (the tests run both paths)
 
@@ -75,9 +75,9 @@ def compare_app(
     `app_only`: only the files next to the spec; no charts checkout is needed.
     `helm`: also render every environment with Helm (`check --render`).
     """
-    from generator import valueschema, workspace
-    from generator.render import awaiting_release, render
-    from generator.spec import load
+    from . import valueschema, workspace
+    from .render import awaiting_release, render
+    from .spec import load
 
     shown = display_path(spec_path)
     try:
@@ -104,7 +104,7 @@ def compare_app(
     stale_cause = f"generated for this app, but the spec no longer produces it: {command} (it removes it)"
     files += [FileDrift(display_path(path), FileStatus.STALE, stale_cause) for path in stale]
     if helm and charts is not None:
-        from generator import helmrender
+        from . import helmrender
 
         files += [FileDrift(path, FileStatus.RENDER, cause) for path, cause in helmrender.problems(loaded, charts)]
     checked = len(rendered) if charts is not None else sum(1 for output in rendered if output.root == "app")
@@ -202,9 +202,9 @@ def warm_workers(paths: Sequence[Path], override: Path | None, jobs: int, *, fas
         return
     if fast and fastcheck.prove(paths[0], override) is not None:
         return
-    from generator import valueschema, workspace  # noqa: F401 (imported for the workers)
-    from generator.render import render
-    from generator.spec import load
+    from . import valueschema, workspace  # noqa: F401 (imported for the workers)
+    from .render import render
+    from .spec import load
 
     try:
         render(load(paths[0]))

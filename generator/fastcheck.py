@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from generator import __version__, defaults, header
-from generator.paths import repo_relative
-from generator.yamlout import quote
+from . import __version__, defaults, header
+from .paths import repo_relative
+from .yamlout import quote
 
 # Every file next to the spec that may carry the app's header: the pipeline of any provider (the
 # ones `ci:` no longer selects are stale) and the Makefile.

@@ -13,9 +13,9 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from generator import httpjson
-from generator.errors import OperationFailed, UsageError
-from generator.redact import redact, register
+from . import httpjson
+from .errors import OperationFailed, UsageError
+from .redact import redact, register
 
 DEFAULT_API = "https://api.github.com"
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "SHIPSPEC_CHARTS_TOKEN")

@@ -21,9 +21,9 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from generator import hosts, httpjson
-from generator.errors import OperationFailed, UsageError
-from generator.redact import redact, register
+from . import hosts, httpjson
+from .errors import OperationFailed, UsageError
+from .redact import redact, register
 
 TOKEN_VARIABLES = ("GITLAB_TOKEN", "SHIPSPEC_CHARTS_TOKEN")
 _SCP = re.compile(r"(?:[^@/\s]+@)?[^:/\s]+:(?P<path>[^\s]+)")

@@ -19,7 +19,7 @@ try:  # libyaml is several times faster; the pure-Python loader is the fallback.
 except ImportError:  # pragma: no cover - depends on the PyYAML build
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-from generator.errors import InvalidSpec, Problem
+from .errors import InvalidSpec, Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000

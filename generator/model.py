@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from generator import defaults, hosts, names
+from . import defaults, hosts, names
 
 DEFAULT_ENVIRONMENTS = ("dev", "stag", "prod")
 SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")

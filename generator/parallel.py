@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
-from generator.errors import UsageError
+from .errors import UsageError
 
 T = TypeVar("T")
 R = TypeVar("R")

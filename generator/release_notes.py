@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator import git
+from . import git
 
 MAX_COMMITS = 50
 

@@ -12,11 +12,11 @@ from typing import Any, Literal, NamedTuple
 
 import jinja2
 
-from generator import __version__, defaults, header, plan, valuepaths, yamlout
-from generator.providers import github, gitlab, travis
-from generator.model import Environment, Spec
-from generator.resources import templates_dir
-from generator.spec import LoadedSpec
+from . import __version__, defaults, header, plan, valuepaths, yamlout
+from .providers import github, gitlab, travis
+from .model import Environment, Spec
+from .resources import templates_dir
+from .spec import LoadedSpec
 
 Root = Literal["app", "charts"]
 TRIVY_IMAGE = "docker.io/aquasec/trivy:0.72.0"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from generator import github, gitlab
-from generator.model import Spec
+from . import github, gitlab
+from .model import Spec
 
 
 class Proposal(Protocol):

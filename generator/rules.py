@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from generator import names, valuepaths
-from generator.model import Spec
+from . import names, valuepaths
+from .model import Spec
 
 Loc = tuple[str | int, ...]
 

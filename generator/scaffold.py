@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from generator import defaults
-from generator.model import DEFAULT_ENVIRONMENTS, Spec
-from generator.render import environment
-from generator.resources import schema_file, templates_dir
+from . import defaults
+from .model import DEFAULT_ENVIRONMENTS, Spec
+from .render import environment
+from .resources import schema_file, templates_dir
 
 SPEC_NAME = "shipspec.yaml"
 DEFAULT_CHECKOUT = "../charts"
@@ -75,7 +75,7 @@ def schema_text() -> str:
     path = schema_file()
     if path.is_file():
         return path.read_text(encoding="utf-8")
-    from generator.schema import json_schema_text  # a source checkout that never wrote the schema out
+    from .schema import json_schema_text  # a source checkout that never wrote the schema out
 
     return json_schema_text()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from generator.model import Spec
+from .model import Spec
 
 SCHEMA_ID = "https://shipspec.dev/schemas/v1/shipspec.schema.json"
 

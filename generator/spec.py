@@ -9,11 +9,11 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from generator import rules
-from generator.errors import InvalidSpec, Problem
-from generator.loader import Document, load_document
-from generator.model import Spec
-from generator.paths import SPEC_NAME, display_path, repo_relative
+from . import rules
+from .errors import InvalidSpec, Problem
+from .loader import Document, load_document
+from .model import Spec
+from .paths import SPEC_NAME, display_path, repo_relative
 
 __all__ = ["SPEC_NAME", "LoadedSpec", "display_path", "load", "repo_relative", "validate"]
 

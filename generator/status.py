@@ -17,12 +17,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import git, review, tagedit, workspace
-from generator.errors import InvalidSpec, OperationFailed, ShipspecError
-from generator.output import err
-from generator.paths import git_root
-from generator.redact import redact
-from generator.spec import LoadedSpec, display_path, load
+from . import git, review, tagedit, workspace
+from .errors import InvalidSpec, OperationFailed, ShipspecError
+from .output import err
+from .paths import git_root
+from .redact import redact
+from .spec import LoadedSpec, display_path, load
 
 PROPOSAL_PREFIX = "shipspec/"
 

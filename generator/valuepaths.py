@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from generator.model import Image
+    from .model import Image
 
 Keys = tuple[str, ...]
 DOCKER_HUB = "docker.io"

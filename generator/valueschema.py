@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from generator import valuepaths
-from generator.errors import InvalidSpec, Problem, UsageError
-from generator.loader import Document, load_document
-from generator.paths import display_path
+from . import valuepaths
+from .errors import InvalidSpec, Problem, UsageError
+from .loader import Document, load_document
+from .paths import display_path
 
 if TYPE_CHECKING:
-    from generator.model import Environment, Spec
-    from generator.spec import LoadedSpec
+    from .model import Environment, Spec
+    from .spec import LoadedSpec
 
 SCHEMA_FILE = "values.schema.json"
 PROBE_TAG = "0123abc"  # stands in for the release's tag, which the pipeline writes later
@@ -88,7 +88,7 @@ def _env_problems(
 ) -> list[Problem]:
     import jsonschema  # only for charts that ship a schema
 
-    from generator.render import overlay
+    from .render import overlay
 
     values = coalesce(defaults, overlay(spec, env, env.pin or PROBE_TAG))
     validator_class = jsonschema.validators.validator_for(schema)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from generator import header, valuepaths
-from generator.errors import UsageError
-from generator.redact import redact
-from generator.render import Output
-from generator.spec import LoadedSpec, display_path
-from generator.valuepaths import DEFAULT_TAG, TagPath
+from . import header, valuepaths
+from .errors import UsageError
+from .redact import redact
+from .render import Output
+from .spec import LoadedSpec, display_path
+from .valuepaths import DEFAULT_TAG, TagPath
 
 # Our own overlay layout (see templates/values.yaml.j2): reading the first lines
 # with a regex avoids a YAML parse per file. A pinned tag carries a comment.

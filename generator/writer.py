@@ -10,9 +10,9 @@ from enum import Enum
 from functools import cache
 from pathlib import Path
 
-from generator import header
-from generator.errors import UsageError
-from generator.paths import display_path
+from . import header
+from .errors import UsageError
+from .paths import display_path
 
 
 class Status(str, Enum):

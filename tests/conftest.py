@@ -32,11 +32,11 @@ def repo_root() -> Path:
 
 
 def run_shipspec(*args: str, cwd: Path | str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run `python -m generator ARGS` as a user would, capturing text output."""
+    """Run `python -m shipspec ARGS` as a user would, capturing text output."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     env.pop("SHIPSPEC_DEBUG", None)
     return subprocess.run(
-        [sys.executable, "-m", "generator", *args],
+        [sys.executable, "-m", "shipspec", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.plan import Event
-from generator.render import Output, render
-from generator.spec import LoadedSpec, load
+from shipspec.plan import Event
+from shipspec.render import Output, render
+from shipspec.spec import LoadedSpec, load
 from samples import SAMPLES_DIR, write_tree
 
 BUILD = {"docker-build", "test", "docker-scan"}

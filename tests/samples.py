@@ -9,9 +9,9 @@ try:
 except ImportError:  # tests/ is on sys.path rather than imported as a package
     from tools import REPO_ROOT  # type: ignore[no-redef]
 
-from generator.header import AWAITING
-from generator.render import Output, render
-from generator.spec import LoadedSpec, load
+from shipspec.header import AWAITING
+from shipspec.render import Output, render
+from shipspec.spec import LoadedSpec, load
 
 SAMPLES_DIR = REPO_ROOT / "sample-projects"
 SAMPLES = {

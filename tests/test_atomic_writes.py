@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT
-from generator import writer
-from generator.cli import main
+from shipspec import writer
+from shipspec.cli import main
 from samples import SAMPLES_DIR, seed_released
 
 
@@ -154,14 +154,14 @@ def test_two_generates_at_once_end_consistent(tmp_path: Path) -> None:
         if path.is_file() and path.name != "shipspec.yaml":
             path.unlink()
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    runs = [subprocess.Popen([sys.executable, "-m", "generator", "generate", "monorepo"], cwd=tmp_path, env=env,
+    runs = [subprocess.Popen([sys.executable, "-m", "shipspec", "generate", "monorepo"], cwd=tmp_path, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     results = [(p.wait(timeout=60), p.stderr.read()) for p in runs]
     for code, err in results:
         assert code == 0 and "Traceback" not in err, err
     assert not [p for p in tmp_path.rglob("*.tmp")]
     done = snapshot(tmp_path)
-    check = subprocess.run([sys.executable, "-m", "generator", "generate", "monorepo"], cwd=tmp_path, env=env,
+    check = subprocess.run([sys.executable, "-m", "shipspec", "generate", "monorepo"], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=60)
     assert check.returncode == 0 and " 0 created, 0 updated" in check.stdout, check.stdout + check.stderr
     assert snapshot(tmp_path) == done

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.spec import load
+from shipspec.spec import load
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
@@ -59,7 +59,7 @@ def test_about_thirty_percent_of_value_strings_are_yaml_hostile() -> None:
 
 
 def test_broken_specs_are_invalid_for_shipspec(tmp_path: Path) -> None:
-    from generator.errors import InvalidSpec
+    from shipspec.errors import InvalidSpec
 
     workload.create(tmp_path, 8, git=False)
     broken = workload.break_specs(tmp_path, 4)

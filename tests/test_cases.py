@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import InvalidSpec
-from generator.spec import load
+from shipspec.errors import InvalidSpec
+from shipspec.spec import load
 
 CASES = Path(__file__).parent / "cases"
 VALID = sorted(p.parent for p in (CASES / "valid").glob("*/shipspec.yaml"))

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO_ROOT, run_shipspec
-from generator import __version__
-from generator.cli import cli
+from shipspec import __version__
+from shipspec.cli import cli
 
 CASES = REPO_ROOT / "tests" / "cases"
 

@@ -15,8 +15,8 @@ import pytest
 
 from git_http import GitHTTP
 
-from generator import git
-from generator.cli import main
+from shipspec import git
+from shipspec.cli import main
 
 TOKEN = "ghs-credential-t0ken-1234"
 SPEC = """\

@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from conftest import examples
 from tools import require_tool
 
-from generator.commands.promote import _release
-from generator.errors import ShipspecError
-from generator.render import render
-from generator.spec import load
+from shipspec.commands.promote import _release
+from shipspec.errors import ShipspecError
+from shipspec.render import render
+from shipspec.spec import load
 
 NAMES = ["dev", "qa", "uat", "stag", "preprod", "prod"]
 

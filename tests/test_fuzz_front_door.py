@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import examples, run_shipspec
-from generator.cli import cli, main
+from shipspec.cli import cli, main
 from travis_conditions import evaluate
 
 CORPUS = Path(__file__).parent / "cases" / "fuzz-corpus"

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from ci_tools import validate_github_schema, validate_gitlab_schema
-from generator import defaults
-from generator.render import Output, render
+from shipspec import defaults
+from shipspec.render import Output, render
 from samples import SAMPLES, load_sample, write_tree
 from tools import require_tool
 from validators import (

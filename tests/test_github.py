@@ -6,9 +6,9 @@ import socket
 
 import pytest
 
-from generator import redact
-from generator.errors import OperationFailed, UsageError
-from generator.github import GitHub, repository_of
+from shipspec import redact
+from shipspec.errors import OperationFailed, UsageError
+from shipspec.github import GitHub, repository_of
 from tests.fake_github import FakeGitHub
 
 

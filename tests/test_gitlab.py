@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from generator import review
-from generator.errors import OperationFailed, UsageError
-from generator.github import GitHub
-from generator.gitlab import GitLab, api_root_for, project_path
-from generator.model import Spec
+from shipspec import review
+from shipspec.errors import OperationFailed, UsageError
+from shipspec.github import GitHub
+from shipspec.gitlab import GitLab, api_root_for, project_path
+from shipspec.model import Spec
 from tests.fake_gitlab import FakeGitLab
 
 VARIABLES = ("GITLAB_TOKEN", "SHIPSPEC_CHARTS_TOKEN", "GITHUB_TOKEN", "GITLAB_API_URL", "CI_API_V4_URL",
@@ -174,6 +174,6 @@ def test_review_api_defaults_from_the_host(repo: str, explicit: str | None, expe
     ("/srv/git/charts.git", ""),
 ])
 def test_repo_host(repo: str, host: str) -> None:
-    from generator.hosts import repo_host
+    from shipspec.hosts import repo_host
 
     assert repo_host(repo) == host

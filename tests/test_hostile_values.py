@@ -21,10 +21,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import examples
-from generator import names
-from generator.loader import parse_document
-from generator.render import Output, render
-from generator.spec import LoadedSpec, validate
+from shipspec import names
+from shipspec.loader import parse_document
+from shipspec.render import Output, render
+from shipspec.spec import LoadedSpec, validate
 from tools import require_tool
 from travis_conditions import evaluate
 from validators import _make_env, _run

@@ -15,7 +15,7 @@ HEAVY = ("pydantic", "pydantic_core", "jinja2", "yaml")
 
 def imported_modules(*args: str) -> set[str]:
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "generator", *args],
+        [sys.executable, "-X", "importtime", "-m", "shipspec", *args],
         cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         capture_output=True, text=True, check=True,
     )
@@ -40,11 +40,11 @@ def test_validate_does_import_them() -> None:
 _WARM = """
 import sys
 from pathlib import Path
-from generator import drift
+from shipspec import drift
 paths = sorted(Path("apps").glob("*/shipspec.yaml"))
 drift.warm_workers(paths, None, 2, fast=sys.argv[1] == "fast")
 heavy = "pydantic" in sys.modules
-from generator import render
+from shipspec import render
 print(heavy, sorted(name for _, name in render.environment().cache._mapping))
 """
 
@@ -56,7 +56,7 @@ def test_workers_inherit_the_full_path_only_when_the_first_app_needs_it(tmp_path
 
     workload.create(tmp_path, 70, git=False)  # more than one chunk of work
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    subprocess.run([sys.executable, "-m", "generator", "generate", "apps"], cwd=tmp_path, env=env, check=True,
+    subprocess.run([sys.executable, "-m", "shipspec", "generate", "apps"], cwd=tmp_path, env=env, check=True,
                    capture_output=True)
     done = subprocess.run([sys.executable, "-c", _WARM, fast], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

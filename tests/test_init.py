@@ -14,12 +14,12 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import REPO_ROOT, run_shipspec
-from generator import workspace
-from generator.cli import cli
-from generator.model import DEFAULT_ENVIRONMENTS
-from generator.render import Output, render
-from generator.scaffold import Answers, branches_for, spec_text
-from generator.spec import load
+from shipspec import workspace
+from shipspec.cli import cli
+from shipspec.model import DEFAULT_ENVIRONMENTS
+from shipspec.render import Output, render
+from shipspec.scaffold import Answers, branches_for, spec_text
+from shipspec.spec import load
 from validators import (
     assert_valid,
     helm_lint_and_template,
@@ -207,7 +207,7 @@ def test_interactive_init_asks_with_defaults(tmp_path: Path, monkeypatch: pytest
 
 def test_an_invalid_answer_is_reported_like_validate(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "generator", "init", "app", "--interactive"], cwd=tmp_path, text=True,
+        [sys.executable, "-m", "shipspec", "init", "app", "--interactive"], cwd=tmp_path, text=True,
         input=f"Not A Name\nmyorg/app\n{REPO}\n\n", capture_output=True, timeout=60,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, check=False,
     )

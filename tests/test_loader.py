@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from generator.errors import InvalidSpec, Problem
-from generator.loader import MAX_BYTES, parse_document
+from shipspec.errors import InvalidSpec, Problem
+from shipspec.loader import MAX_BYTES, parse_document
 
 
 def problems(text: str | bytes) -> list[str]:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import InvalidSpec
-from generator.loader import parse_document
-from generator.model import Spec
-from generator.spec import validate
+from shipspec.errors import InvalidSpec
+from shipspec.loader import parse_document
+from shipspec.model import Spec
+from shipspec.spec import validate
 
 MINIMAL = """\
 apiVersion: shipspec/v1
@@ -132,7 +132,7 @@ def test_defaults_are_not_shared_between_specs() -> None:
 
 
 def test_sample_myapp(repo_root: Path) -> None:
-    from generator.spec import load
+    from shipspec.spec import load
 
     spec = load(repo_root / "sample-projects" / "myapp" / "shipspec.yaml").spec
     assert (spec.argocd.project, spec.team, spec.environments[0].namespace) == ("myproject", "ops", "demo-app")

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 import yaml
 
-from generator import names
-from generator.errors import InvalidSpec
-from generator.loader import parse_document
-from generator.render import render
-from generator.spec import LoadedSpec, validate
+from shipspec import names
+from shipspec.errors import InvalidSpec
+from shipspec.loader import parse_document
+from shipspec.render import render
+from shipspec.spec import LoadedSpec, validate
 from validators import validate_argocd_application
 
 BRANCHES = [

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.cli import main
-from generator.render import render
-from generator.spec import load
+from shipspec.cli import main
+from shipspec.render import render
+from shipspec.spec import load
 from tests.conftest import REPO_ROOT
 from tests.fake_github import FakeGitHub
 
@@ -287,7 +287,7 @@ def test_a_spec_with_credentials_in_the_charts_url_is_refused(world: World, prom
 def test_eight_apps_released_at_once_all_land(world: World) -> None:
     apps = [world.app(f"app{number}", commits=1) for number in range(8)]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    runs = [subprocess.Popen([sys.executable, "-m", "generator", "promote", "stag", "--tag", app.tags[-1],
+    runs = [subprocess.Popen([sys.executable, "-m", "shipspec", "promote", "stag", "--tag", app.tags[-1],
                               "--spec", str(app.spec)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True) for app in apps]
     results = [(run.wait(timeout=60), *run.communicate()) for run in runs]
@@ -348,7 +348,7 @@ def test_pull_request_without_token_exits_1_and_pushes_nothing(world: World, pro
 def test_two_releases_of_one_environment_at_once_end_on_the_newer(world: World) -> None:
     app = world.app()
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    runs = [subprocess.Popen([sys.executable, "-m", "generator", "promote", "stag", "--tag", tag, "--spec",
+    runs = [subprocess.Popen([sys.executable, "-m", "shipspec", "promote", "stag", "--tag", tag, "--spec",
                               str(app.spec)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for tag in (app.tags[0], app.tags[-1])]
     results = [(run.wait(timeout=60), *run.communicate()) for run in runs]
@@ -360,7 +360,7 @@ def test_two_releases_of_one_environment_at_once_end_on_the_newer(world: World) 
 
 def shipspec_command() -> str:
     installed = Path(sys.executable).parent / "shipspec"
-    return str(installed) if installed.exists() else f"{sys.executable} -m generator"
+    return str(installed) if installed.exists() else f"{sys.executable} -m shipspec"
 
 
 def test_generated_makefile_targets_release(world: World, github: FakeGitHub) -> None:
@@ -395,7 +395,7 @@ TAG_CASES = {
 
 @pytest.mark.parametrize("case", TAG_CASES)
 def test_the_current_tag_is_read_from_any_overlay_shape(case: str) -> None:
-    from generator.tagedit import current_tag
+    from shipspec.tagedit import current_tag
 
     text, expected = TAG_CASES[case]
     assert current_tag(text, "values.yaml") == expected
@@ -439,7 +439,7 @@ def test_app_repo_option(world: World, tmp_path: Path, promote) -> None:
 
 
 def test_a_generated_overlay_stays_identical_to_a_fresh_render(world: World, promote) -> None:
-    from generator import header
+    from shipspec import header
 
     app = world.app()
     path = "charts/myapp/values.stag.yaml"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.cli import main
+from shipspec.cli import main
 from tests import chart_fixtures as charts
 from tests.tools import require_tool
 from tests.validators import assert_valid, helm_env, validate_argocd_application

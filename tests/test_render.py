@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from generator import yamlout
-from generator.render import Output, render
-from generator.spec import load
+from shipspec import yamlout
+from shipspec.render import Output, render
+from shipspec.spec import load
 from samples import SAMPLES, SAMPLES_DIR, load_sample, render_sample
 
 HOSTILE = ["yes", "no", "on", "Off", "y", "~", "null", "012", "0x1F", "1e3", "1_000", "1:20", ".inf", "a: b",
@@ -127,7 +127,7 @@ def test_any_environment_values_render_into_an_overlay_that_loads_back(mapping, 
 
 
 def test_the_renderer_fingerprint_covers_every_rendering_module() -> None:
-    from generator import header
+    from shipspec import header
 
     package = Path(header.__file__).parent
     assert all((package / name).is_file() for name in header._RENDERER_MODULES)
@@ -146,7 +146,7 @@ def test_test_command_uses_the_checked_tag(command: str, expected: str) -> None:
 
 
 def test_the_header_fits_yamllint_lines_and_reads_back() -> None:
-    from generator import header
+    from shipspec import header
 
     made = header.Header("0.1.0", "services/" + "deep/" * 30 + "shipspec.yaml", "a" * 53, *["0123456789abcdef"] * 4)
     lines = made.line().split("\n")

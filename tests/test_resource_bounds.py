@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT
-from generator import loader, model
+from shipspec import loader, model
 
 HEAD = b"apiVersion: shipspec/v1\nkind: App\nname: a\nimage: {repository: a/b}\ncharts: {repo: 'git@h:o/c.git'}\n"
 # Generous: the interpreter with pydantic and PyYAML alone takes ~40 MiB; a spec needs a few MiB on top.
@@ -37,7 +37,7 @@ print(json.dumps({"code": proc.returncode, "err": proc.stderr, "out": proc.stdou
 
 def measure(spec: Path, *args: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.run([sys.executable, "-c", _WRAPPER, sys.executable, "-m", "generator", *args, str(spec)],
+    proc = subprocess.run([sys.executable, "-c", _WRAPPER, sys.executable, "-m", "shipspec", *args, str(spec)],
                           capture_output=True, text=True, env=env, timeout=60, check=True)
     return json.loads(proc.stdout)
 

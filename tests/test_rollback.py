@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from generator.cli import main
+from shipspec.cli import main
 from test_promote import App, World, git, github, isolated_git, promote, world  # noqa: F401 - fixtures
 from tests.conftest import REPO_ROOT
 from tests.fake_github import FakeGitHub
@@ -91,7 +91,7 @@ def test_a_rollback_and_another_apps_release_at_once_both_land(world: World, pro
     for tag in app.tags:
         assert promote("dev", "--tag", tag, "--spec", str(app.spec))[0] == 0
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    runs = [subprocess.Popen([sys.executable, "-m", "generator", *args], env=env, stdout=subprocess.PIPE,
+    runs = [subprocess.Popen([sys.executable, "-m", "shipspec", *args], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
             for args in (["rollback", "dev", "--to", app.tags[0], "--spec", str(app.spec)],
                          ["promote", "dev", "--tag", other.tags[-1], "--spec", str(other.spec)])]

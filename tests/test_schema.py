@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from conftest import REPO_ROOT, run_shipspec
-from generator.loader import parse_document
+from shipspec.loader import parse_document
 
 COMMITTED = REPO_ROOT / "schemas" / "shipspec.schema.json"
 VALID_SPECS = sorted(
@@ -22,7 +22,7 @@ VALID_SPECS = sorted(
 def test_committed_schema_is_current() -> None:
     result = run_shipspec("schema")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == COMMITTED.read_text(encoding="utf-8"), "run: python -m generator schema > schemas/shipspec.schema.json"
+    assert result.stdout == COMMITTED.read_text(encoding="utf-8"), "run: python -m shipspec schema > schemas/shipspec.schema.json"
 
 
 def properties(node: Any, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT
-from generator.cli import cli
+from shipspec.cli import cli
 from samples import SAMPLES_DIR
 from tools import require_tool
 
@@ -24,7 +24,7 @@ SECRET_ENV = {name: f"{SECRET}-{name}" for name in ("GITHUB_TOKEN", "GH_TOKEN", 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **SECRET_ENV, "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "shipspec", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=60, check=False)
 
 

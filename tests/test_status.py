@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from generator import git as gitmodule
-from generator.cli import main
+from shipspec import git as gitmodule
+from shipspec.cli import main
 from tests.fake_github import FakeGitHub
 from tests.fake_gitlab import FakeGitLab
 from tests.test_promote import App, World, git, github, isolated_git, promote, world  # noqa: F401

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.render import Output, render
-from generator.spec import LoadedSpec, validate
-from generator.loader import parse_document
+from shipspec.render import Output, render
+from shipspec.spec import LoadedSpec, validate
+from shipspec.loader import parse_document
 from samples import load_sample, write_tree
 from validators import make_dry_run
 

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from hypothesis import given, strategies as st
 
-from generator import header, tagedit, valuepaths, workspace
-from generator.loader import parse_document
-from generator.render import Output, render
-from generator.spec import LoadedSpec, validate
+from shipspec import header, tagedit, valuepaths, workspace
+from shipspec.loader import parse_document
+from shipspec.render import Output, render
+from shipspec.spec import LoadedSpec, validate
 from tests.validators import assert_valid, validate_argocd_application
 
 BASE = "apiVersion: shipspec/v1\nkind: App\nname: myapp\ncharts:\n  repo: git@github.com:myorg/charts.git\n"

@@ -14,11 +14,11 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from generator import __version__, fastcheck, helmrender, parallel
-from generator.discovery import find_specs
-from generator.drift import AppReport, AppStatus, check_app, fast_path_enabled, warm_workers
-from generator.errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
-from generator.output import out, plural
+from .. import __version__, fastcheck, helmrender, parallel
+from ..discovery import find_specs
+from ..drift import AppReport, AppStatus, check_app, fast_path_enabled, warm_workers
+from ..errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
+from ..output import out, plural
 
 def run(
     arguments: Sequence[str], *, output_format: str = "text", jobs: int | None = None, charts_dir: str | None = None,

@@ -16,15 +16,15 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator import drift, fastcheck, header, parallel, writer
-from generator.discovery import find_specs
-from generator.errors import EXIT_OK, InvalidSpec, Problem, UsageError
-from generator.output import err, out, plural
-from generator.paths import display_path
-from generator.writer import Change, Status
+from .. import drift, fastcheck, header, parallel, writer
+from ..discovery import find_specs
+from ..errors import EXIT_OK, InvalidSpec, Problem, UsageError
+from ..output import err, out, plural
+from ..paths import display_path
+from ..writer import Change, Status
 
 if TYPE_CHECKING:
-    from generator.spec import LoadedSpec
+    from ..spec import LoadedSpec
 
 # Rendered text kept from the first pass for the second; beyond it, apps are rendered again.
 _KEEP_CHARS = 8 * 1024 * 1024
@@ -156,8 +156,8 @@ def _collision(path: Path, specs: tuple[Path, Path], override: Path | None) -> s
 
 
 def _origin(loaded: LoadedSpec, path: Path, override: Path | None) -> str:
-    from generator import workspace
-    from generator.render import outputs
+    from .. import workspace
+    from ..render import outputs
 
     spec, charts = loaded.spec, workspace.charts_root(loaded, override)
     target = os.path.normpath(os.path.abspath(path))
@@ -180,8 +180,8 @@ def _origin(loaded: LoadedSpec, path: Path, override: Path | None) -> str:
 
 def _reserved(loaded: LoadedSpec, override: Path | None, changes: Sequence[Change]) -> list[Path]:
     """The Applications the spec can generate that this run does not write (awaiting a first release)."""
-    from generator import workspace
-    from generator.render import outputs
+    from .. import workspace
+    from ..render import outputs
 
     charts = workspace.charts_root(loaded, override)
     if charts is None:
@@ -192,15 +192,15 @@ def _reserved(loaded: LoadedSpec, override: Path | None, changes: Sequence[Chang
 
 
 def _load(path: Path) -> LoadedSpec:
-    from generator.spec import load
+    from ..spec import load
 
     return load(path)
 
 
 def plan_app(loaded: LoadedSpec, charts_dir: Path | None) -> tuple[list[Change], list[Path]]:
     """Every file of one app with its status, and the stale files of the app."""
-    from generator import valueschema, workspace
-    from generator.render import render
+    from .. import valueschema, workspace
+    from ..render import render
 
     charts = workspace.charts_root(loaded, charts_dir)
     if charts is None:  # no charts checkout: the app's own files; releases write the chart side

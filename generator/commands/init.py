@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import scaffold, workspace, writer
-from generator.errors import EXIT_OK, InvalidSpec, Problem, UsageError
-from generator.loader import parse_document
-from generator.model import DEFAULT_ENVIRONMENTS
-from generator.output import out, plural
-from generator.render import render
-from generator.spec import LoadedSpec, display_path, repo_relative, validate
+from .. import scaffold, workspace, writer
+from ..errors import EXIT_OK, InvalidSpec, Problem, UsageError
+from ..loader import parse_document
+from ..model import DEFAULT_ENVIRONMENTS
+from ..output import out, plural
+from ..render import render
+from ..spec import LoadedSpec, display_path, repo_relative, validate
 
 Prompt = Callable[[str, "str | None"], str]  # (question, default or None) -> answer
 File = tuple[Path, str]

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from generator import git, header, names, review, tagedit, valuepaths
-from generator.release_notes import pull_request_body
-from generator.errors import EXIT_OK, OperationFailed, UsageError
-from generator.model import Environment
-from generator.output import err, out
-from generator.redact import redact
-from generator.spec import SPEC_NAME, LoadedSpec, load
+from .. import git, header, names, review, tagedit, valuepaths
+from ..release_notes import pull_request_body
+from ..errors import EXIT_OK, OperationFailed, UsageError
+from ..model import Environment
+from ..output import err, out
+from ..redact import redact
+from ..spec import SPEC_NAME, LoadedSpec, load
 
 ATTEMPTS = 8
 BACKOFF_SECONDS = 0.1  # retry n waits up to 0.1 * 2**n s, capped at BACKOFF_CAP
@@ -78,7 +78,7 @@ class Release:
     @cached_property
     def rendered(self) -> dict[str, str]:
         """ENV's chart-side files as the spec renders them with TAG: pure, so rendered once for every attempt."""
-        from generator.render import application_output, render, values_output  # jinja2 only when releasing
+        from ..render import application_output, render, values_output  # jinja2 only when releasing
 
         spec = self.loaded.spec
         files = render(self.loaded, {self.env.name: self.tag})

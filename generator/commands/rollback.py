@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from generator import git, tagedit, valuepaths
-from generator.commands.promote import Release, _release, app_repository, publish
-from generator.errors import EXIT_OK, UsageError
-from generator.loader import parse_document
-from generator.output import out
-from generator.spec import SPEC_NAME, LoadedSpec, load, validate
+from .. import git, tagedit, valuepaths
+from ..commands.promote import Release, _release, app_repository, publish
+from ..errors import EXIT_OK, UsageError
+from ..loader import parse_document
+from ..output import out
+from ..spec import SPEC_NAME, LoadedSpec, load, validate
 
 HISTORY_LIMIT = 500  # overlay versions searched for the tags an environment ran
 

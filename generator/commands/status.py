@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from generator import __version__
-from generator.discovery import find_specs
-from generator.errors import EXIT_OK, UsageError
-from generator.output import emit_json, out
-from generator.status import AppStatus, EnvStatus, collect
+from .. import __version__
+from ..discovery import find_specs
+from ..errors import EXIT_OK, UsageError
+from ..output import emit_json, out
+from ..status import AppStatus, EnvStatus, collect
 
 AWAITING = "awaiting first release"
 SUBJECT_WIDTH = 48

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from generator import valueschema
-from generator.discovery import find_specs
-from generator.errors import EXIT_OK, EXIT_USAGE, InvalidSpec
-from generator.output import emit_json, err, out, plural
-from generator.spec import display_path, load
+from .. import valueschema
+from ..discovery import find_specs
+from ..errors import EXIT_OK, EXIT_USAGE, InvalidSpec
+from ..output import emit_json, err, out, plural
+from ..spec import display_path, load
 
 
 def run(arguments: Sequence[str], *, output_format: str = "text") -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from generator.plan import Job
+from ..plan import Job
 
 _HARMLESS = re.compile(r"[A-Za-z0-9._/-]*")
 # Pinned by full commit sha: the commits the tags point to in the actions' own repositories

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from generator.plan import Job
+from ..plan import Job
 
 _HARMLESS = re.compile(r"[A-Za-z0-9._/-]+")
 # docs.gitlab.com/ci/yaml/#resource_group: letters, digits, - _ / $ { } . and spaces, not starting

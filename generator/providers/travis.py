@@ -10,7 +10,7 @@ Manual and API builds have `type = api`: they only build.
 
 from __future__ import annotations
 
-from generator.plan import Job
+from ..plan import Job
 
 
 def conditions(plan: list[Job]) -> list[str]:
