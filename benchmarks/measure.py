@@ -25,6 +25,7 @@ class Sample:
     seconds: float
     rss_mib: float
     exit_code: int
+    cpu_seconds: float = 0.0  # user + sys of the child and every descendant it waited for (fork workers)
 
 
 class RunFailed(Exception):
@@ -32,7 +33,7 @@ class RunFailed(Exception):
 
 
 def run_once(command: Command, env: dict[str, str], log: Path) -> Sample:
-    """Run the command once; wall time, and its own peak RSS from wait4 (not the runner's)."""
+    """Run the command once; wall time, and its own peak RSS and CPU time from wait4 (not the runner's)."""
     with open(log, "wb") as stderr:
         start = time.perf_counter()
         child = subprocess.Popen(
@@ -45,7 +46,8 @@ def run_once(command: Command, env: dict[str, str], log: Path) -> Sample:
     if child.returncode != command.expect:
         tail = log.read_text(encoding="utf-8", errors="replace")[-1500:]
         raise RunFailed(f"{command.label}: exit {child.returncode}, expected {command.expect}\n{tail}")
-    return Sample(seconds, usage.ru_maxrss / 1024, child.returncode)  # ru_maxrss is KiB on Linux
+    # ru_maxrss is KiB on Linux; ru_utime/ru_stime include the children the child reaped (its pool workers).
+    return Sample(seconds, usage.ru_maxrss / 1024, child.returncode, usage.ru_utime + usage.ru_stime)
 
 
 @dataclass
@@ -59,6 +61,10 @@ class Series:
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(s.cpu_seconds for s in self.samples)
 
     @property
     def peak_mib(self) -> float:
@@ -81,6 +87,11 @@ class Pairs:
     def ratio(self) -> float:
         """Median of A over median of B (the headline figure)."""
         return self.a.median / self.b.median
+
+    @property
+    def cpu_ratio(self) -> float:
+        """Median CPU time (user + sys, all processes) of A over B's: parallel workers do not hide work."""
+        return self.a.cpu_median / self.b.cpu_median
 
     @property
     def memory_ratio(self) -> float:

@@ -17,6 +17,7 @@ class Row:
     target: float | None  # max median time ratio A/B
     memory_target: float | None  # max peak RSS ratio A/B
     note: str = ""
+    cpu_target: float | None = None  # max median CPU time (user + sys, all processes) ratio A/B
 
     def verdict(self) -> str:
         if self.pairs is None or self.note.startswith("FAILED"):
@@ -24,9 +25,11 @@ class Row:
         misses = []
         if self.target is not None and self.pairs.ratio > self.target:
             misses.append("time")
+        if self.cpu_target is not None and self.pairs.cpu_ratio > self.cpu_target:
+            misses.append("CPU")
         if self.memory_target is not None and self.pairs.memory_ratio > self.memory_target:
             misses.append("memory")
-        if self.target is None and self.memory_target is None:
+        if self.target is None and self.memory_target is None and self.cpu_target is None:
             return "(no target)"
         return f"above target ({', '.join(misses)})" if misses else "at or below target"
 
@@ -36,19 +39,20 @@ def markdown(rows: list[Row], *, machine: str, sizes: tuple[int, ...]) -> str:
         f"Machine: {machine}",
         "",
         "| figure | A | B | A median (min–max) | B median (min–max) | A/B median | A/B per pair (min–max) "
-        "| target | peak RSS A / B | verdict |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU A / B (ratio) | target | peak RSS A / B | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     notes = []
     for row in rows:
         if row.pairs is None:
-            lines.append(f"| {row.title} | {row.a} | {row.b} | | | | | {_target(row)} | | {row.note.splitlines()[0]} |")
+            lines.append(f"| {row.title} | {row.a} | {row.b} | | | | | | {_target(row)} | | {row.note.splitlines()[0]} |")
             notes.extend(row.note.splitlines()[1:])
             continue
         p = row.pairs
         lines.append(
             f"| {row.title} | {row.a} | {row.b} | {p.a.spread()} | {p.b.spread()} | {p.ratio:.2f}x "
-            f"| {min(p.ratios):.2f}–{max(p.ratios):.2f}x | {_target(row)} "
+            f"| {min(p.ratios):.2f}–{max(p.ratios):.2f}x "
+            f"| {fmt(p.a.cpu_median)} / {fmt(p.b.cpu_median)} ({p.cpu_ratio:.2f}x) | {_target(row)} "
             f"| {p.a.peak_mib:.0f} / {p.b.peak_mib:.0f} MiB | {row.note or row.verdict()} |"
         )
     lines += ["", *_per_app(rows, sizes), *(f"    {n}" for n in notes)]
@@ -59,7 +63,8 @@ def markdown(rows: list[Row], *, machine: str, sizes: tuple[int, ...]) -> str:
 
 
 def _target(row: Row) -> str:
-    parts = [f"≤{row.target}x time" if row.target else "", f"≤{row.memory_target}x RSS" if row.memory_target else ""]
+    parts = [f"≤{row.target}x time" if row.target else "", f"≤{row.cpu_target}x CPU" if row.cpu_target else "",
+             f"≤{row.memory_target}x RSS" if row.memory_target else ""]
     return ", ".join(p for p in parts if p) or "-"
 
 
@@ -85,7 +90,7 @@ def as_json(rows: list[Row]) -> list[dict[str, Any]]:
     return [
         {
             "figure": row.title, "a": row.a, "b": row.b, "target": row.target, "memory_target": row.memory_target,
-            "note": row.note,
+            "cpu_target": row.cpu_target, "note": row.note,
             "a_samples": [vars(s) for s in row.pairs.a.samples] if row.pairs else [],
             "b_samples": [vars(s) for s in row.pairs.b.samples] if row.pairs else [],
         }
@@ -94,16 +99,18 @@ def as_json(rows: list[Row]) -> list[dict[str, Any]]:
 
 
 def exit_code(rows: list[Row], *, gate: float | None) -> int:
-    """2 when a command failed; with a gate, 1 when a time or memory ratio exceeds it; else 0."""
+    """2 when a command failed; with a gate, 1 when a time, CPU or memory ratio that has a target exceeds it; else 0."""
     if any(row.note.startswith("FAILED") for row in rows):
         return 2
     if gate is None:
         return 0
     over = [
         row for row in rows
-        if row.pairs and (row.target or row.memory_target)
-        and (row.pairs.ratio > gate or (row.memory_target and row.pairs.memory_ratio > gate))
+        if row.pairs and (row.target or row.memory_target or row.cpu_target)
+        and (row.pairs.ratio > gate or (row.memory_target and row.pairs.memory_ratio > gate)
+             or (row.cpu_target and row.pairs.cpu_ratio > gate))
     ]
     for row in over:
-        print(f"regression: {row.title}: {row.pairs.ratio:.2f}x time, {row.pairs.memory_ratio:.2f}x memory")
+        print(f"regression: {row.title}: {row.pairs.ratio:.2f}x time, {row.pairs.cpu_ratio:.2f}x CPU, "
+              f"{row.pairs.memory_ratio:.2f}x memory")
     return 1 if over else 0

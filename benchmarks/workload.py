@@ -191,10 +191,12 @@ def _spread(root: Path, count: int) -> list[str]:
 
 
 def drift(root: Path, count: int) -> list[Path]:
-    """Hand-edit `count` generated files (one per app, cycling through the file kinds)."""
+    """Hand-edit `count` generated files (one per app, cycling through the file kinds it has: an
+    environment gets its Application only once it has a tag)."""
     edited = []
     for i, name in enumerate(_spread(root, count)):
-        path = generated_files(root, name)[i % 8]
+        existing = [path for path in generated_files(root, name) if path.is_file()]
+        path = existing[i % len(existing)]
         text = path.read_text(encoding="utf-8")
         path.write_text(text + "# a hand edit\n", encoding="utf-8")
         edited.append(path)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -63,7 +64,7 @@ def diff(change: Change, shown: str) -> str:
 
 
 def write_all(changes: Sequence[Change]) -> None:
-    """Write every change or none: all temp files first, then the renames.
+    """Write every change or none: all temp files first, made durable together, then the renames.
 
     A failure while staging (disk full, unwritable folder) changes nothing; a
     failure between renames (rare: the folder changed under us) puts back the
@@ -79,6 +80,7 @@ def write_all(changes: Sequence[Change]) -> None:
             current = change.path
             created += _make_parents(change.path.parent)
             staged.append((change, _stage(change.path, change.text)))
+        _flush([temp for _, temp in staged])
         for change, temp in staged:
             current = change.path
             os.replace(temp, change.path)
@@ -120,7 +122,7 @@ def _make_parents(folder: Path) -> list[Path]:
 
 
 def _stage(path: Path, text: str) -> str:
-    """A fsynced temp file next to `path` holding `text`, with `path`'s mode."""
+    """A temp file next to `path` holding `text`, with `path`'s mode; `_flush` makes it durable."""
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
@@ -131,8 +133,6 @@ def _stage(path: Path, text: str) -> str:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
         os.chmod(temp, mode)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -145,10 +145,57 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = _stage(path, text)
     try:
+        _fsync_file(temp)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _flush(temps: Sequence[str]) -> None:
+    """Make every staged temp file durable before any rename: one syncfs(2) per filesystem on Linux.
+
+    sync(2), Linux man-pages 6.8: "Linux waits for I/O completions, and thus sync() or syncfs()
+    provide the same guarantees as fsync() called on every file in the system or filesystem
+    respectively" -- one call instead of one fsync per file (a fresh generate of 1,000 apps
+    writes ~5,000 files). Elsewhere, or without syncfs in libc, each file is fsynced.
+    """
+    syncfs = _syncfs()
+    if syncfs is None:
+        for temp in temps:
+            _fsync_file(temp)
+        return
+    devices = {os.stat(temp).st_dev: temp for temp in temps}  # one file per filesystem to name it
+    for temp in devices.values():
+        fd = os.open(temp, os.O_RDONLY)
+        try:
+            if syncfs(fd) != 0:
+                import ctypes
+
+                code = ctypes.get_errno()
+                raise OSError(code, os.strerror(code), temp)
+        finally:
+            os.close(fd)
+
+
+def _fsync_file(temp: str) -> None:
+    fd = os.open(temp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@cache
+def _syncfs() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # only when something is written
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs  # glibc >= 2.14, musl
+    except (OSError, AttributeError):
+        return None
 
 
 @cache

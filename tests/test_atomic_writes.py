@@ -1,7 +1,8 @@
 """generate writes each app all or nothing: failures mid-run leave every file old, no temp file, exit 2.
 
-Guarantee (generator/writer.py `write_all`): per app, every new text is
-first written and fsynced to a temp file next to its target; only then are
+Guarantee (generator/writer.py `write_all`): per batch of apps, every new
+text is first written to a temp file next to its target and made durable
+(one syncfs per filesystem on Linux, else an fsync per file); only then are
 the temp files renamed over the targets. A failure while staging changes
 nothing; a failure between renames puts back the files already replaced.
 Apps of one run are written one after the other, so an earlier app may be
@@ -105,10 +106,30 @@ def test_new_folders_are_removed_when_the_write_fails(tmp_path: Path, monkeypatc
     (tmp_path / "charts").mkdir()
     shutil.copy(SAMPLES_DIR / "myapp" / "shipspec.yaml", tmp_path / "app")
     monkeypatch.chdir(tmp_path / "app")
+    monkeypatch.setattr(writer, "_syncfs", lambda: None)  # the portable path: one fsync per file
     monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left")))
     assert shipspec("generate") == 2
     assert snapshot(tmp_path).keys() == {"app/shipspec.yaml"}
     assert not list((tmp_path / "charts").iterdir()), "empty folders left in the charts checkout"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs(2) is Linux-only")
+def test_a_failed_syncfs_changes_nothing(project: Path, monkeypatch, capsys) -> None:
+    import ctypes
+
+    assert writer._syncfs() is not None, "Linux: staged files are made durable with syncfs"
+    calls: list[int] = []
+
+    def syncfs(fd: int) -> int:
+        calls.append(fd)
+        ctypes.set_errno(errno.EIO)
+        return -1
+
+    before = snapshot(project)
+    monkeypatch.setattr(writer, "_syncfs", lambda: syncfs)
+    assert shipspec("generate") == 2
+    assert calls, "syncfs was not called"
+    _old_or_all_new(project, before, capsys)
 
 
 def test_an_exception_between_files_leaves_everything_old(project: Path, monkeypatch) -> None:
@@ -144,3 +165,12 @@ def test_two_generates_at_once_end_consistent(tmp_path: Path) -> None:
                            capture_output=True, text=True, timeout=60)
     assert check.returncode == 0 and " 0 created, 0 updated" in check.stdout, check.stdout + check.stderr
     assert snapshot(tmp_path) == done
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs(2) is Linux-only")
+def test_one_durability_barrier_per_filesystem_not_per_file(project: Path, monkeypatch) -> None:
+    real, calls, fsyncs = writer._syncfs(), [], []
+    monkeypatch.setattr(writer, "_syncfs", lambda: lambda fd: calls.append(fd) or real(fd))
+    monkeypatch.setattr(os, "fsync", lambda fd: fsyncs.append(fd))
+    assert shipspec("generate") == 0  # 8 files change, all on one filesystem
+    assert len(calls) == 1 and not fsyncs

@@ -84,3 +84,24 @@ def test_floor_verdicts(tmp_path: Path) -> None:
     assert _floor(tmp_path, "check") == 1
     workload.break_specs(tmp_path, 1)
     assert _floor(tmp_path, "check") == 2
+
+
+def _pairs(a: tuple[float, float], b: tuple[float, float]):  # (wall, cpu) of each side, 3 pairs
+    from measure import Pairs, Sample
+
+    result = Pairs()
+    for _ in range(3):
+        result.a.samples.append(Sample(a[0], 20.0, 0, a[1]))
+        result.b.samples.append(Sample(b[0], 20.0, 0, b[1]))
+    return result
+
+
+def test_the_quick_gate_catches_a_cpu_regression_that_parallel_workers_hide() -> None:
+    import report
+
+    hidden = _pairs((1.0, 3.0), (1.0, 1.0))  # same wall time, three times the CPU (two busy workers)
+    row = report.Row("check 200 apps, full path", "a", "b", hidden, 1.0, 1.3, cpu_target=1.2)
+    assert hidden.cpu_ratio == 3.0 and row.verdict() == "above target (CPU)"
+    assert report.exit_code([row], gate=2.5) == 1
+    assert report.exit_code([report.Row("t", "a", "b", hidden, 1.0, 1.3)], gate=2.5) == 0  # no CPU target
+    assert "(3.00x)" in report.markdown([row], machine="m", sizes=(1, 50, 200))

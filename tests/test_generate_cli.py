@@ -171,6 +171,26 @@ def test_parallel_generate_writes_and_reports_exactly_what_one_process_does(
     ]
 
 
+def test_a_fresh_parallel_generate_plans_in_workers_and_matches_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    results = {}
+    for jobs in ("1", "2"):
+        root = tmp_path / jobs
+        _monorepo(root, 150)  # every app loaded, rendered and planned: in workers with --jobs 2
+        broken = root / "apps" / "a100" / "shipspec.yaml"
+        monkeypatch.chdir(root)
+        good = broken.read_text()
+        broken.write_text(good.replace("name: a100", "name: A_100"))
+        first = shipspec("generate", "apps", "--jobs", jobs), capsys.readouterr(), snapshot_tree(root / "apps")
+        broken.write_text(good)
+        second = shipspec("generate", "apps", "--jobs", jobs), capsys.readouterr().out
+        charts = {path: text for path, (text, _) in snapshot_tree(root / "charts").items()}
+        results[jobs] = (first[0], first[1].err, first[1].out, len(first[2]), second, charts)
+    assert results["1"][:4] == (2, results["1"][1], "", 150) and "a100" in results["1"][1]  # invalid: nothing written
+    assert results["1"] == results["2"]
+
+
 TWO_APPS = """\
 apiVersion: shipspec/v1
 kind: App

@@ -35,3 +35,32 @@ def test_validate_does_import_them() -> None:
     # the control: the same measurement does see pydantic when a command needs it
     modules = imported_modules("validate", "sample-projects/minimal/shipspec.yaml")
     assert "pydantic" in modules and "yaml" in modules
+
+
+_WARM = """
+import sys
+from pathlib import Path
+from shipspec import drift
+paths = sorted(Path("apps").glob("*/shipspec.yaml"))
+drift.warm_workers(paths, None, 2, fast=sys.argv[1] == "fast")
+heavy = "pydantic" in sys.modules
+from shipspec import render
+print(heavy, sorted(name for _, name in render.environment().cache._mapping))
+"""
+
+
+@pytest.mark.parametrize("fast", ["fast", "full"])
+def test_workers_inherit_the_full_path_only_when_the_first_app_needs_it(tmp_path, fast: str) -> None:
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    import workload
+
+    workload.create(tmp_path, 70, git=False)  # more than one chunk of work
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    subprocess.run([sys.executable, "-m", "shipspec", "generate", "apps"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True)
+    done = subprocess.run([sys.executable, "-c", _WARM, fast], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    if fast == "fast":  # proven in sync from its headers: the parent stays light, as check's fast path must
+        assert done.stdout.startswith("False")
+    else:  # the model imported and the first app's templates compiled before the fork
+        assert done.stdout.startswith("True") and "travis.yml.j2" in done.stdout and "Makefile.j2" in done.stdout

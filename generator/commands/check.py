@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import __version__, fastcheck, helmrender, parallel
 from ..discovery import find_specs
-from ..drift import AppReport, AppStatus, check_app, fast_path_enabled
+from ..drift import AppReport, AppStatus, check_app, fast_path_enabled, warm_workers
 from ..errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
 from ..output import out, plural
 
@@ -49,7 +49,9 @@ def reports(
     paths: Sequence[Path], override: Path | None, jobs: int, *, app_only: bool = False, helm: bool = False
 ) -> Iterator[AppReport]:
     """Each app's report, in the order of `paths`."""
-    check = partial(_check_chunk, override=override, fast=fast_path_enabled(), app_only=app_only, helm=helm)
+    fast = fast_path_enabled()
+    warm_workers(paths, override, jobs, fast=fast and not helm)
+    check = partial(_check_chunk, override=override, fast=fast, app_only=app_only, helm=helm)
     return parallel.map_chunks(check, paths, jobs)
 
 

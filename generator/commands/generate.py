@@ -10,7 +10,7 @@ did not generate or a file two specs would generate. The second writes.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -75,43 +75,75 @@ def run(
             f"(no shipspec header):\n{listing}\nmove them aside, or pass --force to overwrite them"
         )
     stale = 0
-    for pending in plan.pending:
-        changes = pending.changes if pending.changes is not None else plan_app(_load(pending.spec), override)[0]
-        _write(changes, dry_run=dry_run)
-        stale += _stale(pending.stale, dry_run=dry_run, prune=prune)
+    for batch in _batches(plan.pending, override):
+        if not dry_run:  # all or nothing per batch of apps: one durability barrier for all their files
+            writer.write_all([c for _, changes in batch for c in changes if c.status is not Status.UNCHANGED])
+        for pending, changes in batch:
+            _report(changes, dry_run=dry_run)
+            stale += _stale(pending.stale, dry_run=dry_run, prune=prune)
     _summary(plan.counts, stale, dry_run=dry_run, prune=prune)
     return EXIT_OK
 
 
 def _first_pass(paths: Sequence[Path], override: Path | None, jobs: int) -> _Plan:
     plan = _Plan()
-    proofs = (
-        parallel.map_chunks(partial(_prove_chunk, override=override), paths, jobs)
-        if drift.fast_path_enabled() else (None for _ in paths)
-    )
-    for path, proof in zip(paths, proofs):
-        if proof is not None:
-            plan.claim(path, [*proof.files, *proof.reserved], override)
-            plan.counts[Status.UNCHANGED] += len(proof.files)
+    fast = drift.fast_path_enabled()
+    drift.warm_workers(paths, override, jobs, fast=fast)
+    work = partial(_plan_chunk, override=override, fast=fast)
+    for path, planned in zip(paths, parallel.map_chunks(work, paths, jobs)):
+        if planned.error is not None:  # raised here, in the order of the specs, as one process would
+            raise UsageError(planned.error)
+        if planned.proof is not None:
+            plan.claim(path, [*planned.proof.files, *planned.proof.reserved], override)
+            plan.counts[Status.UNCHANGED] += len(planned.proof.files)
             continue
-        try:
-            loaded = _load(path)
-            changes, stale = plan_app(loaded, override)
-        except InvalidSpec as exc:
-            plan.problems.extend(exc.problems)
+        if planned.problems is not None:
+            plan.problems.extend(planned.problems)
             continue
+        changes = planned.changes or []
         # An Application a first release will write is claimed too: two apps must never share one.
-        plan.claim(path, [change.path for change in changes] + _reserved(loaded, override, changes), override)
+        plan.claim(path, [change.path for change in changes] + planned.reserved, override)
         for change in changes:
             plan.counts[change.status] += 1
             if change.foreign and change.status is not Status.UNCHANGED:
                 plan.foreign.append(change.path)
-        if stale or any(change.status is not Status.UNCHANGED for change in changes):
+        if planned.stale or any(change.status is not Status.UNCHANGED for change in changes):
             size = sum(len(change.text) for change in changes)
             keep = not plan.problems and plan.kept + size <= _KEEP_CHARS
             plan.kept += size if keep else 0
-            plan.pending.append(_Pending(path, changes if keep else None, stale))
+            plan.pending.append(_Pending(path, changes if keep else None, planned.stale))
     return plan
+
+
+@dataclass
+class _Planned:
+    """One app's first pass, done where its chunk runs (a --jobs worker or this process): plain data."""
+
+    proof: fastcheck.Proof | None = None
+    changes: list[Change] | None = None
+    stale: list[Path] = field(default_factory=list)
+    reserved: list[Path] = field(default_factory=list)
+    problems: list[Problem] | None = None  # the spec is invalid
+    error: str | None = None  # a UsageError's message (e.g. a missing --charts-dir), for the parent to raise
+
+
+def _plan_chunk(chunk: Sequence[Path], *, override: Path | None, fast: bool) -> list[_Planned]:
+    """Prove each app in sync from its headers, else load, render and plan it (the cost of a fresh run)."""
+    return [_plan_one(path, override, fast) for path in chunk]
+
+
+def _plan_one(path: Path, override: Path | None, fast: bool) -> _Planned:
+    proof = fastcheck.prove(path, override) if fast else None
+    if proof is not None:
+        return _Planned(proof=proof)
+    try:
+        loaded = _load(path)
+        changes, stale = plan_app(loaded, override)
+        return _Planned(changes=changes, stale=stale, reserved=_reserved(loaded, override, changes))
+    except InvalidSpec as exc:
+        return _Planned(problems=list(exc.problems))
+    except UsageError as exc:
+        return _Planned(error=exc.message)
 
 
 def _collision(path: Path, specs: tuple[Path, Path], override: Path | None) -> str:
@@ -159,11 +191,6 @@ def _reserved(loaded: LoadedSpec, override: Path | None, changes: Sequence[Chang
     return [path for path in every if path not in written]
 
 
-def _prove_chunk(chunk: Sequence[Path], *, override: Path | None) -> list[tuple[str, list[Path]] | None]:
-    """Fast proofs only: what the digests cannot prove is planned in this process, in order."""
-    return [fastcheck.prove(path, override) for path in chunk]
-
-
 def _load(path: Path) -> LoadedSpec:
     from ..spec import load
 
@@ -189,11 +216,29 @@ def plan_app(loaded: LoadedSpec, charts_dir: Path | None) -> tuple[list[Change],
     return changes, stale
 
 
-def _write(changes: Sequence[Change], *, dry_run: bool) -> None:
-    pending = [change for change in changes if change.status is not Status.UNCHANGED]
-    if not dry_run:
-        writer.write_all(pending)  # all or nothing per app: each file old, or every file new
-    for change in pending:
+# Text (new and old) of the apps written together; bounded so that memory stays flat.
+_BATCH_CHARS = 4 * 1024 * 1024
+
+
+def _batches(pending: Sequence[_Pending], override: Path | None) -> Iterator[list[tuple[_Pending, list[Change]]]]:
+    """Consecutive apps, with their changes, in batches of at most about _BATCH_CHARS of text."""
+    batch: list[tuple[_Pending, list[Change]]] = []
+    size = 0
+    for app in pending:
+        changes = app.changes if app.changes is not None else plan_app(_load(app.spec), override)[0]
+        batch.append((app, changes))
+        size += sum(len(change.text) + len(change.old or "") for change in changes)
+        if size >= _BATCH_CHARS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _report(changes: Sequence[Change], *, dry_run: bool) -> None:
+    for change in changes:
+        if change.status is Status.UNCHANGED:
+            continue
         if dry_run:
             out(writer.diff(change, display_path(change.path)).rstrip("\n"))
         else:
