@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import httpjson
+from .review import OneOpenRequest
 from .errors import OperationFailed, UsageError
 from .redact import redact, register
 
@@ -48,7 +49,7 @@ def repository_of(url: str) -> tuple[str, str]:
     return owner, name[:-4] if name.endswith(".git") else name
 
 
-class GitHub:
+class GitHub(OneOpenRequest):
     """A client for the pulls endpoints of one repository."""
 
     noun = "pull request"
@@ -68,20 +69,15 @@ class GitHub:
             )
         return cls(owner, repo, token, os.environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API)
 
-    def upsert_pull(self, branch: str, base: str, title: str, body: str) -> tuple[str, PullRequest]:
-        """Update the open pull request of `branch`, or open one; ('updated'|'created', pull)."""
-        existing = self.find_open_pull(branch, base)
-        if existing is None:
-            try:
-                return "created", self._pull(self._request("POST", "pulls", body={
-                    "title": title, "head": branch, "base": base, "body": body,
-                }))
-            except OperationFailed as exc:  # a concurrent run opened it first: update that one
-                existing = self.find_open_pull(branch, base)
-                if existing is None or "already exists" not in exc.message:
-                    raise
-        updated = self._request("PATCH", f"pulls/{existing.number}", body={"title": title, "body": body})
-        return "updated", self._pull(updated)
+    def _create(self, branch: str, base: str, title: str, body: str) -> PullRequest:
+        return self._pull(self._request("POST", "pulls", body={"title": title, "head": branch, "base": base,
+                                                               "body": body}))
+
+    def _update(self, existing: PullRequest, title: str, body: str) -> PullRequest:
+        return self._pull(self._request("PATCH", f"pulls/{existing.number}", body={"title": title, "body": body}))
+
+    def _is_duplicate(self, error: OperationFailed) -> bool:
+        return "already exists" in error.message  # GitHub's 422 for a second pull request of one head
 
     def find_open_pull(self, branch: str, base: str) -> PullRequest | None:
         found = self._request("GET", "pulls", query={"head": f"{self.owner}:{branch}", "base": base, "state": "open"})

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import hosts, httpjson
+from .review import OneOpenRequest
 from .errors import OperationFailed, UsageError
 from .redact import redact, register
 
@@ -73,7 +74,7 @@ def api_root_for(repo: str) -> str:
     return f"https://{host}/api/v4"
 
 
-class GitLab:
+class GitLab(OneOpenRequest):
     """A client for the merge requests endpoints of one project."""
 
     noun = "merge request"
@@ -94,20 +95,17 @@ class GitLab:
             )
         return cls(project, token, api_root_for(repo))
 
-    def upsert_pull(self, branch: str, base: str, title: str, body: str) -> tuple[str, MergeRequest]:
-        """Update the open merge request of `branch`, or open one; ('updated'|'created', request)."""
-        existing = self.find_open_pull(branch, base)
-        if existing is None:
-            try:
-                return "created", self._merge_request(self._request("POST", "merge_requests", body={
-                    "source_branch": branch, "target_branch": base, "title": title, "description": body,
-                }))
-            except OperationFailed as exc:  # a concurrent run opened it first: update that one
-                existing = self.find_open_pull(branch, base)
-                if existing is None or not _DUPLICATE.search(exc.message):
-                    raise
-        updated = self._request("PUT", f"merge_requests/{existing.number}", body={"title": title, "description": body})
-        return "updated", self._merge_request(updated)
+    def _create(self, branch: str, base: str, title: str, body: str) -> MergeRequest:
+        return self._merge_request(self._request("POST", "merge_requests", body={
+            "source_branch": branch, "target_branch": base, "title": title, "description": body,
+        }))
+
+    def _update(self, existing: MergeRequest, title: str, body: str) -> MergeRequest:
+        return self._merge_request(self._request("PUT", f"merge_requests/{existing.number}",
+                                                 body={"title": title, "description": body}))
+
+    def _is_duplicate(self, error: OperationFailed) -> bool:
+        return bool(_DUPLICATE.search(error.message))
 
     def find_open_pull(self, branch: str, base: str) -> MergeRequest | None:
         found = self._request("GET", "merge_requests",

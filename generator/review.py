@@ -7,9 +7,10 @@ host.
 
 from __future__ import annotations
 
-from typing import Protocol
+from abc import ABC, abstractmethod
+from typing import Any, Protocol
 
-from . import github, gitlab
+from .errors import OperationFailed
 from .model import Spec
 
 
@@ -36,8 +37,42 @@ class Review(Protocol):
     def upsert_pull(self, branch: str, base: str, title: str, body: str) -> tuple[str, Proposal]: ...
 
 
+class OneOpenRequest(ABC):
+    """What both APIs share: keep one open request per branch, even when runs race.
+
+    A client supplies the three calls of its API; a create that loses a race to a
+    concurrent run (the API refuses a second open request) updates the winner's.
+    """
+
+    @abstractmethod
+    def find_open_pull(self, branch: str, base: str) -> Any: ...
+
+    @abstractmethod
+    def _create(self, branch: str, base: str, title: str, body: str) -> Any: ...
+
+    @abstractmethod
+    def _update(self, existing: Any, title: str, body: str) -> Any: ...
+
+    @abstractmethod
+    def _is_duplicate(self, error: OperationFailed) -> bool: ...
+
+    def upsert_pull(self, branch: str, base: str, title: str, body: str) -> tuple[str, Any]:
+        """Update the open request of `branch`, or open one; ('updated'|'created', request)."""
+        existing = self.find_open_pull(branch, base)
+        if existing is None:
+            try:
+                return "created", self._create(branch, base, title, body)
+            except OperationFailed as exc:
+                existing = self.find_open_pull(branch, base)
+                if existing is None or not self._is_duplicate(exc):
+                    raise
+        return "updated", self._update(existing, title, body)
+
+
 def for_spec(spec: Spec) -> Review:
     """The review client of the spec's charts repo; OperationFailed when its token is not set."""
+    from . import github, gitlab  # they build on OneOpenRequest
+
     if spec.charts.review == "gitlab":
         return gitlab.GitLab.from_environment(spec.charts.repo)
     return github.GitHub.from_environment(*github.repository_of(spec.charts.repo))
@@ -45,5 +80,7 @@ def for_spec(spec: Spec) -> Review:
 
 def has_token(spec: Spec) -> bool:
     """Whether `for_spec` would find a token: `status` asks the API only then."""
+    from . import github, gitlab
+
     module = gitlab if spec.charts.review == "gitlab" else github
     return bool(module.token_from_environment())
