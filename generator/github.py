@@ -8,19 +8,16 @@ the token from GITHUB_TOKEN, else SHIPSPEC_CHARTS_TOKEN (SPEC 1.1).
 from __future__ import annotations
 
 import os
-import re
-import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from . import httpjson
+from . import hosts, httpjson
 from .review import OneOpenRequest
 from .errors import OperationFailed, UsageError
 from .redact import redact, register
 
 DEFAULT_API = "https://api.github.com"
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "SHIPSPEC_CHARTS_TOKEN")
-_SCP = re.compile(r"(?:[^@/\s]+@)?[^:/\s]+:(?P<path>[^\s]+)")
 _HINTS = {
     401: "GitHub rejected the token: check that GITHUB_TOKEN is valid and not expired",
     403: "the token may not write pull requests in this repo, or the rate limit is exhausted",
@@ -40,13 +37,10 @@ class PullRequest:
 
 def repository_of(url: str) -> tuple[str, str]:
     """(owner, repo) of a git URL: scp-like, ssh://, https:// or file://, `.git` optional."""
-    scp = _SCP.fullmatch(url) if "://" not in url else None
-    path = scp["path"] if scp else urllib.parse.urlsplit(url).path
-    parts = [part for part in path.split("/") if part]
+    parts = hosts.repo_path(url)
     if len(parts) < 2:
         raise UsageError(f"charts.repo {redact(url)!r}: cannot tell the GitHub owner/repo from it")
-    owner, name = parts[-2], parts[-1]
-    return owner, name[:-4] if name.endswith(".git") else name
+    return parts[-2], parts[-1]
 
 
 class GitHub(OneOpenRequest):

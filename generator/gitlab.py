@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,6 @@ from .errors import OperationFailed, UsageError
 from .redact import redact, register
 
 TOKEN_VARIABLES = ("GITLAB_TOKEN", "SHIPSPEC_CHARTS_TOKEN")
-_SCP = re.compile(r"(?:[^@/\s]+@)?[^:/\s]+:(?P<path>[^\s]+)")
 # GitLab answers a second open MR of one source branch with 409 and this text (seen on gitlab.com).
 _DUPLICATE = re.compile(r"another open merge request already exists", re.I)
 _HINTS = {
@@ -51,13 +49,9 @@ class MergeRequest:
 
 def project_path(url: str) -> str:
     """`group/sub/charts` of a git URL: scp-like, ssh://, https:// or file://, `.git` optional."""
-    scp = _SCP.fullmatch(url) if "://" not in url else None
-    path = scp["path"] if scp else urllib.parse.urlsplit(url).path
-    parts = [part for part in path.split("/") if part]
+    parts = hosts.repo_path(url)
     if len(parts) < 2:
         raise UsageError(f"charts.repo {redact(url)!r}: cannot tell the GitLab project path (group/project) from it")
-    if parts[-1].endswith(".git"):
-        parts[-1] = parts[-1][:-4]
     return "/".join(parts)
 
 

@@ -1,10 +1,15 @@
-"""The host of a charts repo URL, and the review API it implies (SPEC 1.1).
+"""The host and path of a charts repo URL, and the review API it implies (SPEC 1.1).
 
 Not in `defaults`: that module is part of the renderer's fingerprint, and the
 review API changes no generated file.
 """
 
 from __future__ import annotations
+
+import re
+import urllib.parse
+
+_SCP = re.compile(r"(?:[^@/\s]+@)?[^:/\s]+:(?P<path>[^\s]+)")
 
 
 def review_api(repo: str) -> str:
@@ -23,3 +28,12 @@ def repo_host(repo: str) -> str:
     if authority.startswith("["):  # an IPv6 literal keeps its colons inside the brackets
         return authority.split("]", 1)[0].lstrip("[").lower()
     return authority.split(":", 1)[0].lower()
+
+
+def repo_path(repo: str) -> list[str]:
+    """The path segments of a git URL (scp-like, ssh://, https://, file://), without a trailing `.git`."""
+    scp = _SCP.fullmatch(repo) if "://" not in repo else None
+    parts = [part for part in (scp["path"] if scp else urllib.parse.urlsplit(repo).path).split("/") if part]
+    if parts and parts[-1].endswith(".git"):
+        parts[-1] = parts[-1][:-4]
+    return parts
