@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from . import __version__
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -87,17 +90,31 @@ def check(
                        helm=helm)
 
 
+def _release_options(app_repo_use: str) -> Callable[[F], F]:
+    """The options promote and rollback share: they release through the same machinery."""
+    options = [
+        click.option("--pr", is_flag=True, help="Through a pull request instead of a direct commit."),
+        click.option("--dry-run", is_flag=True, help="Show the commit it would make; push nothing."),
+        click.option("--spec", type=click.Path(dir_okay=False), help="The app's spec.  [default: ./shipspec.yaml]"),
+        click.option("--app-repo", type=click.Path(file_okay=False),
+                     help=f"The app's git repo, {app_repo_use}.  [default: the repo of the spec]"),
+        click.option("--charts-url", envvar="SHIPSPEC_CHARTS_URL", metavar="URL",
+                     help="Clone and push this URL instead of charts.repo (env SHIPSPEC_CHARTS_URL); a token in it "
+                     "is never printed in clear."),
+    ]
+
+    def apply(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
 @cli.command()
 @click.argument("env")
 @click.option("--tag", required=True, help="The image tag to release (the git short sha CI built).")
-@click.option("--pr", is_flag=True, help="Release through a pull request instead of a direct commit.")
-@click.option("--dry-run", is_flag=True, help="Show the commit it would make; push nothing.")
-@click.option("--spec", type=click.Path(dir_okay=False), help="The app's spec.  [default: ./shipspec.yaml]")
-@click.option("--app-repo", type=click.Path(file_okay=False), help="The app's git repo, for the order check and the "
-              "PR's commit list.  [default: the repo of the spec]")
-@click.option("--charts-url", envvar="SHIPSPEC_CHARTS_URL", metavar="URL",
-              help="Clone and push this URL instead of charts.repo (env SHIPSPEC_CHARTS_URL); a token in it is "
-              "never printed in clear.")
+@_release_options("for the order check and the PR's commit list")
 def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_repo: str | None,
             charts_url: str | None) -> int:
     """Release TAG to environment ENV in the charts repo.
@@ -116,13 +133,7 @@ def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_r
 @cli.command(short_help="Release an older tag that ran in ENV before.")
 @click.argument("env")
 @click.option("--to", "tag", required=True, help="The tag to go back to; it must have run in ENV before.")
-@click.option("--pr", is_flag=True, help="Through a pull request instead of a direct commit.")
-@click.option("--dry-run", is_flag=True, help="Show the commit it would make; push nothing.")
-@click.option("--spec", type=click.Path(dir_okay=False), help="The app's spec.  [default: ./shipspec.yaml]")
-@click.option("--app-repo", type=click.Path(file_okay=False), help="The app's git repo, where the spec of TAG's "
-              "commit is read.  [default: the repo of the spec]")
-@click.option("--charts-url", envvar="SHIPSPEC_CHARTS_URL", metavar="URL",
-              help="Clone and push this URL instead of charts.repo (env SHIPSPEC_CHARTS_URL).")
+@_release_options("where the spec of TAG's commit is read")
 def rollback(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_repo: str | None,
              charts_url: str | None) -> int:
     """Roll ENV back to TAG: the image and the configuration of the spec at TAG's commit.
