@@ -110,11 +110,14 @@ class Repo:
         self.path = path
         self.token = token  # handed to git through its credential helper, never stored
 
-    def run(self, *args: str, action: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, action: str | None = None, check: bool = True,
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """`git ARGS`; `stdin` is its standard input (none by default: git never waits on a prompt)."""
+        feed = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
         try:
             done = subprocess.run(
                 ["git", *args], cwd=self.path, env=environment(self.token), capture_output=True, text=True,
-                timeout=TIMEOUT_SECONDS, stdin=subprocess.DEVNULL,
+                timeout=TIMEOUT_SECONDS, **feed,
             )
         except subprocess.TimeoutExpired:
             raise GitError(action or args[0], f"timed out after {TIMEOUT_SECONDS}s") from None

@@ -9,7 +9,6 @@ exist; each app repo answers for all of its tags in one `cat-file` and one
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -212,14 +211,8 @@ class History:
         """tag -> full commit sha, for the tags this history knows (a shallow clone may not)."""
         if not tags:
             return {}
-        # cat-file reads names on stdin, which git.Repo.run does not pass: the same environment, by hand.
-        done = subprocess.run(
-            ["git", "cat-file", "--batch-check=%(objectname) %(objecttype)"], cwd=self.repo.path,
-            input="".join(f"{tag}^{{commit}}\n" for tag in tags), env=git.environment(),
-            capture_output=True, text=True, timeout=git.TIMEOUT_SECONDS, check=False,
-        )
-        if done.returncode != 0:
-            raise git.GitError("cat-file", done.stderr)
+        done = self.repo.run("cat-file", "--batch-check=%(objectname) %(objecttype)",
+                             stdin="".join(f"{tag}^{{commit}}\n" for tag in tags))
         lines = done.stdout.splitlines()
         return {tag: line.split()[0] for tag, line in zip(tags, lines) if line.endswith(" commit")}
 
