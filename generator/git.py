@@ -90,6 +90,13 @@ def https_url(url: str) -> str:
     return url
 
 
+def charts_remote(repo: str, override: str | None = None) -> tuple[str, str | None]:
+    """(URL, token) to reach the charts repo: `override` (--charts-url) or `repo`, in its HTTPS form
+    when CI set a token; without one, git's own setup (an SSH deploy key) answers for `repo`."""
+    token = charts_token()
+    return override or (https_url(repo) if token else repo), token
+
+
 def environment(token: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANGUAGE="C")

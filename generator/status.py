@@ -93,7 +93,7 @@ def collect(paths: Sequence[Path], *, charts_url: str | None, charts_dir: Path |
             except InvalidSpec as exc:
                 problems += exc.problems
                 continue
-            key = (charts_url or item.spec.charts.repo, item.spec.charts.branch)
+            key = (git.charts_remote(item.spec.charts.repo, charts_url)[0], item.spec.charts.branch)
             if key not in clones:  # clone while the other specs load: git works while Python parses
                 clones[key] = pool.submit(_open_charts, *key, charts_dir, scratch / f"charts-{len(clones)}")
             loaded.append((item, key))
@@ -112,7 +112,8 @@ def collect(paths: Sequence[Path], *, charts_url: str | None, charts_dir: Path |
 def _open_charts(url: str, branch: str, charts_dir: Path | None, destination: Path) -> Charts:
     if charts_dir is not None:
         return Charts(charts_dir, git.toplevel(charts_dir), owned=False)
-    return Charts(destination, git.clone(url, destination, branch), owned=True)
+    # The same credentials as promote: CI's token over HTTPS, else git's own setup.
+    return Charts(destination, git.clone(url, destination, branch, token=git.charts_token()), owned=True)
 
 
 def _app(item: LoadedSpec, charts: Charts, url: str) -> AppStatus:

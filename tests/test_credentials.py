@@ -8,6 +8,7 @@ local server, so the whole path (URL rewrite, credential helper, push) is real.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -115,3 +116,17 @@ def test_without_a_token_git_uses_its_own_setup(served, capsys) -> None:
     code, output = promote(capsys, "dev", "--tag", "abc1234", "--spec", str(app / "shipspec.yaml"))
     assert code == 0, output
     assert sh(bare, "log", "-1", "--format=%s", "master") == "shop: release abc1234 to dev [skip ci]"
+
+
+def test_status_reads_a_token_guarded_charts_repo_like_promote(served, monkeypatch, capsys) -> None:
+    server, _bare, app = served
+    monkeypatch.setenv("SHIPSPEC_CHARTS_TOKEN", TOKEN)
+    assert promote(capsys, "dev", "--tag", "abc1234", "--spec", str(app / "shipspec.yaml"))[0] == 0
+    served_before = len(server.requests)
+    with pytest.raises(SystemExit) as exited:
+        main(["status", str(app / "shipspec.yaml"), "--format", "json"])
+    output = capsys.readouterr()
+    assert exited.value.code == 0, output.err
+    (report,) = json.loads(output.out)["apps"]
+    assert [env["tag"] for env in report["environments"]] == ["abc1234", None, None]
+    assert len(server.requests) > served_before and TOKEN not in output.out + output.err

@@ -158,8 +158,7 @@ def _release(env_name: str, tag: str, *, pr: bool, dry_run: bool, spec: str | No
     if env is loaded.spec.production and len(loaded.spec.environments) > 1 and not pr:
         raise UsageError(f"{env_name} is the production environment: it is only released through a pull request; "
                          "add --pr")
-    token = git.charts_token()
-    url = charts_url or (git.https_url(loaded.spec.charts.repo) if token else loaded.spec.charts.repo)
+    url, token = git.charts_remote(loaded.spec.charts.repo, charts_url)
     return Release(loaded, env, tag, app_repository(app_repo, path), dry_run, url, direct=not pr, token=token)
 
 
