@@ -9,15 +9,16 @@ so that model errors can point at the exact spot in the file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 try:  # libyaml is several times faster; the pure-Python loader is the fallback.
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 from .errors import InvalidSpec, Problem
 
@@ -38,12 +39,39 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
-_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_MAP, _SEQ, _BOOL = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:bool"
+_COLLECTION_TAGS = {_MAP, _SEQ}
 # YAML 1.2 (what an editor with the JSON Schema reads) has only these booleans; PyYAML,
 # being YAML 1.1, also reads yes/no/on/off as booleans. Those words are remembered so
 # that a boolean field can refuse them instead of silently agreeing with one reader.
 _YAML12_BOOLS = {"true", "false"}
 _constructor = yaml.constructor.SafeConstructor()
+
+
+@lru_cache(maxsize=4096)
+def _plain_tag(value: str) -> str:
+    """The tag PyYAML's resolver gives a plain scalar (keys and words repeat: remembered, bounded)."""
+    for tag, pattern in _BaseLoader.yaml_implicit_resolvers.get(value[:1], ()):
+        if pattern.match(value):
+            return tag
+    return _BaseLoader.DEFAULT_SCALAR_TAG
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The same tags as PyYAML's safe resolver, which libyaml calls back for every node; most
+    plain scalars start with a character no implicit type can (`image`, `charts`): plain strings."""
+
+    _starts = frozenset(_BaseLoader.yaml_implicit_resolvers)
+
+    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            plain = implicit[0] and (not value or value[0] in self._starts)
+            return _plain_tag(value) if plain else self.DEFAULT_SCALAR_TAG
+        return self.DEFAULT_MAPPING_TAG if kind is yaml.MappingNode else self.DEFAULT_SEQUENCE_TAG
+
+
+# The shortcut above holds while the resolver has no path and no catch-all resolvers (PyYAML's safe one has neither).
+assert not _BaseLoader.yaml_path_resolvers and None not in _BaseLoader.yaml_implicit_resolvers
 
 
 @dataclass
@@ -53,18 +81,37 @@ class Document:
     path: str
     data: dict[str, Any]
     raw: bytes
-    values: dict[Loc, Mark] = field(default_factory=dict)
-    keys: dict[Loc, Mark] = field(default_factory=dict)
     # Values written as a YAML 1.1-only boolean word (`yes`, `off`...), with the word.
     yaml11_bools: dict[Loc, str] = field(default_factory=dict)
     # Problems found while building `data` (duplicate keys, tags...); the offending
     # entries are left out, so the model can still report everything else.
     problems: list[Problem] = field(default_factory=list)
+    # A clean document keeps its composed tree and locates its values only when asked to
+    # (a problem to report): most specs never are.
+    node: yaml.Node | None = field(default=None, repr=False, compare=False)
+    _located: tuple[dict[Loc, Mark], dict[Loc, Mark]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def values(self) -> dict[Loc, Mark]:
+        return self._locate()[0]
+
+    @property
+    def keys(self) -> dict[Loc, Mark]:
+        return self._locate()[1]
+
+    def _locate(self) -> tuple[dict[Loc, Mark], dict[Loc, Mark]]:
+        if self._located is None:
+            builder = _Builder(self.path)
+            if self.node is not None:
+                builder.build(self.node, ())
+            self._located = builder.values, builder.keys
+        return self._located
 
     def position(self, loc: Loc, *, key: bool = False) -> Mark | None:
         """The position of `loc`, or of its nearest ancestor that has one."""
+        values, keys = self._locate()
         while True:
-            found = (self.keys.get(loc) if key else None) or self.values.get(loc)
+            found = (keys.get(loc) if key else None) or values.get(loc)
             if found or not loc:
                 return found
             loc = loc[:-1]
@@ -81,9 +128,60 @@ class _TooBig(Exception):
     pass
 
 
+class _Unusual(Exception):
+    """Something `_Plain` leaves to `_Builder`: a problem, a YAML 1.1 boolean word, a limit."""
+
+
+class _Plain:
+    """The data of a clean document, fast: no positions. Anything the positioned builder would
+    report or record raises _Unusual, and that builder then builds the document instead."""
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.text = 0
+
+    def data(self, node: yaml.Node) -> Any:
+        data = self.build(node)
+        if self.text > MAX_TEXT:
+            raise _Unusual
+        return data
+
+    def build(self, node: yaml.Node, depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            raise _Unusual
+        tag, kind = node.tag, type(node)
+        if kind is yaml.ScalarNode:
+            self.text += len(node.value)
+            if tag in _TEXT_TAGS:
+                return node.value
+            if tag not in _SCALAR_TAGS or tag == _BOOL and node.value.lower() not in _YAML12_BOOLS:
+                raise _Unusual
+            value = _constructor.construct_object(node)
+            _constructor.constructed_objects.pop(node, None)  # see _Builder._scalar
+            return value
+        if tag == _MAP and kind is yaml.MappingNode:
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag not in _TEXT_TAGS or type(key_node) is not yaml.ScalarNode:
+                    raise _Unusual  # a key that is not a plain string, or a merge key
+                key = key_node.value
+                self.text += len(key)
+                if key in result:
+                    raise _Unusual
+                result[key] = self.build(value_node, depth + 1)
+            return result
+        if tag == _SEQ and kind is yaml.SequenceNode:
+            return [self.build(child, depth + 1) for child in node.value]
+        raise _Unusual
+
+
 class _Builder:
-    def __init__(self, doc: Document) -> None:
-        self.doc = doc
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.values: dict[Loc, Mark] = {}
+        self.keys: dict[Loc, Mark] = {}
+        self.yaml11_bools: dict[Loc, str] = {}
         self.nodes = 0
         self.text = 0
         self.problems: list[Problem] = []
@@ -94,10 +192,10 @@ class _Builder:
             raise _TooBig(f"more than {MAX_NODES} values (after expanding aliases); a spec never needs that many")
         if depth > MAX_DEPTH:
             raise _TooBig(f"nested deeper than {MAX_DEPTH} levels")
-        self.doc.values.setdefault(loc, _mark(node))
+        self.values.setdefault(loc, _mark(node))
         if isinstance(node, yaml.ScalarNode):
-            if node.tag == "tag:yaml.org,2002:bool" and node.value.lower() not in _YAML12_BOOLS:
-                self.doc.yaml11_bools[loc] = node.value
+            if node.tag == _BOOL and node.value.lower() not in _YAML12_BOOLS:
+                self.yaml11_bools[loc] = node.value
             return self._scalar(node, loc)
         if node.tag not in _COLLECTION_TAGS:
             self._report(node, loc, f"YAML tag {_short(node.tag)} is not supported")
@@ -117,10 +215,10 @@ class _Builder:
                 continue
             child = (*loc, key)
             if key in result:
-                line, _ = self.doc.keys[child]
+                line, _ = self.keys[child]
                 self._report(key_node, child, f"duplicate key (first defined on line {line})")
                 continue
-            self.doc.keys[child] = _mark(key_node)
+            self.keys[child] = _mark(key_node)
             result[key] = self.build(value_node, child, depth + 1)
         return result
 
@@ -140,7 +238,7 @@ class _Builder:
 
     def _report(self, node: yaml.Node, loc: Loc, message: str, hint: str | None = None) -> None:
         line, column = _mark(node)
-        self.problems.append(Problem(self.doc.path, line, column, loc, message, hint))
+        self.problems.append(Problem(self.path, line, column, loc, message, hint))
 
 
 def _key_problem(node: yaml.Node, key: Any) -> tuple[str, str | None]:
@@ -199,16 +297,18 @@ def parse_document(raw: bytes, shown: str) -> Document:
     if not isinstance(node, yaml.MappingNode):
         line, column = _mark(node)
         raise fail("the top level must be a mapping of fields", line, column)
-    doc = Document(shown, {}, raw)
-    builder = _Builder(doc)
     try:
-        doc.data = builder.build(node, ())
+        return Document(shown, _Plain().data(node), raw, node=node)
+    except (_Unusual, RecursionError):
+        pass
+    builder = _Builder(shown)
+    try:
+        data = builder.build(node, ())
     except _TooBig as exc:
         raise fail(str(exc)) from None
     except RecursionError:
         raise fail(f"nested deeper than {MAX_DEPTH} levels") from None
-    doc.problems = builder.problems
-    return doc
+    return Document(shown, data, raw, builder.yaml11_bools, builder.problems, _located=(builder.values, builder.keys))
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, shown: str) -> Problem:
