@@ -163,17 +163,19 @@ def _secrets(spec: Spec) -> Iterator[tuple[Any, ...]]:
 
 
 def _secret_values(values: Any, loc: Loc) -> Iterator[tuple[Any, ...]]:
+    # Every value of every spec passes here: only collections are descended into.
     if isinstance(values, dict):
         for key, value in values.items():
             if names.is_secret_key(key) and _is_literal(value):
                 yield (*loc, key), (
                     "looks like a plaintext secret; reference a Kubernetes Secret (e.g. existingSecret) instead"
                 )
-            else:
+            elif isinstance(value, (dict, list)):
                 yield from _secret_values(value, (*loc, key))
     elif isinstance(values, list):
         for i, item in enumerate(values):
-            yield from _secret_values(item, (*loc, i))
+            if isinstance(item, (dict, list)):
+                yield from _secret_values(item, (*loc, i))
 
 
 def _is_literal(value: Any) -> bool:
