@@ -12,7 +12,8 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 import math
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 # Besides what JSON escapes: DEL, C1 controls and the line/paragraph separators,
@@ -114,27 +115,53 @@ def item(value: Any, indent: int) -> str:
 
 def block(value: Any, indent: int = 0) -> list[str]:
     """Lines of a block-style mapping or sequence; empty collections stay flow (`{}`, `[]`)."""
-    pad = " " * indent
     lines: list[str] = []
-    if isinstance(value, Mapping):
-        for name, member in value.items():
-            if _is_nested(member):
-                lines.append(f"{pad}{key(name)}:")
-                lines.extend(block(member, indent + 2))
-            else:
-                lines.append(entry(key(name), member, indent))
-        return lines
-    for member in value:
-        if _is_nested(member):
-            inner = block(member, indent + 2)
-            lines.append(f"{pad}- {inner[0][indent + 2:]}")
-            lines.extend(inner[1:])
-        else:
-            lines.append(item(member, indent))
+    _block(value, indent, lines)
     return lines
 
 
+def _block(value: Any, indent: int, lines: list[str]) -> None:
+    # The hot loop of every values overlay: the scalar types YAML loads are written directly;
+    # floats, empty collections and long strings take the general `entry`/`item` path.
+    pad = " " * indent
+    if type(value) is dict or isinstance(value, Mapping):
+        for name, member in value.items():
+            text = _SCALAR_TEXT.get(type(member))
+            line = f"{pad}{_key(name)}: {text(member)}" if text else ""
+            if line and (len(line) <= MAX_LINE or type(member) is not str):
+                lines.append(line)
+            elif _is_nested(member):
+                lines.append(f"{pad}{_key(name)}:")
+                _block(member, indent + 2, lines)
+            else:
+                lines.append(entry(_key(name), member, indent))
+        return
+    for member in value:
+        text = _SCALAR_TEXT.get(type(member))
+        line = f"{pad}- {text(member)}" if text else ""
+        if line and (len(line) <= MAX_LINE or type(member) is not str):
+            lines.append(line)
+        elif _is_nested(member):
+            first = len(lines)
+            _block(member, indent + 2, lines)
+            lines[first] = f"{pad}- {lines[first][indent + 2:]}"
+        else:
+            lines.append(item(member, indent))
+
+
+_SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
+    str: quote,
+    int: str,
+    bool: lambda value: "true" if value else "false",
+    type(None): lambda value: "null",
+}
+# Keys repeat across environments and apps: remember how each is written (bounded).
+_key = lru_cache(maxsize=4096)(key)
+
+
 def _is_nested(value: Any) -> bool:
+    if type(value) is dict or type(value) is list:  # what YAML loads: no ABC check
+        return len(value) > 0
     return isinstance(value, (Mapping, list, tuple)) and len(value) > 0
 
 
