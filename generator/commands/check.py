@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from .. import __version__, fastcheck, helmrender, parallel
+from .. import __version__, fastcheck, parallel
 from ..discovery import find_specs
 from ..drift import AppReport, AppStatus, check_app, fast_path_enabled, warm_workers
 from ..errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
@@ -27,6 +27,8 @@ def run(
     if helm:
         if skip_charts:
             raise UsageError("--render renders the chart-side files: it cannot be combined with --skip-charts")
+        from .. import helmrender  # only for --render: it brings subprocess, tempfile and PyYAML
+
         helmrender.helm()  # a missing Helm is one clear error, before any app is checked
     paths = find_specs(arguments)
     override = Path(charts_dir) if charts_dir is not None else None
