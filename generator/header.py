@@ -163,7 +163,7 @@ def set_digest(paths: Iterable[str]) -> str:
 # What shapes the bytes of generated files besides the spec.
 _RENDERER_MODULES = (
     "defaults.py", "header.py", "plan.py", "providers/github.py", "providers/gitlab.py", "providers/travis.py",
-    "render.py", "valuepaths.py", "yamlout.py",
+    "render.py", "templating.py", "valuepaths.py", "yamlout.py",
 )
 
 

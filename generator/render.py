@@ -12,10 +12,10 @@ from typing import Any, Literal, NamedTuple
 
 import jinja2
 
-from . import __version__, defaults, header, plan, valuepaths, yamlout
-from .providers import github, gitlab, travis
+from . import __version__, defaults, header, plan, templating, valuepaths, yamlout
+from .providers import travis
 from .model import Environment, Spec
-from .resources import templates_dir
+from .resources import compiled_templates_dir, templates_dir
 from .spec import LoadedSpec
 
 Root = Literal["app", "charts"]
@@ -38,13 +38,10 @@ class Output(NamedTuple):
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        loader=templating.loader(templates_dir(), compiled_templates_dir()),
         auto_reload=False,  # installed templates do not change while we run: no stat per render
         undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
+        **templating.OPTIONS,
     )
     env.filters.update(
         q=yamlout.scalar, key=yamlout.key, sh=yamlout.shell, block=_block, checked_tag=yamlout.checked_tag,
@@ -118,6 +115,8 @@ def _travis(spec: Spec) -> str:
 
 
 def _github(spec: Spec) -> str:
+    from .providers import github  # like gitlab: imported by the apps that use it
+
     jobs = plan.jobs(spec)
     return _template(
         "github.yml.j2", spec=spec, jobs=github.jobs(jobs), scheduled=plan.scheduled(jobs), version=__version__,
@@ -127,6 +126,8 @@ def _github(spec: Spec) -> str:
 
 
 def _gitlab(spec: Spec) -> str:
+    from .providers import gitlab
+
     jobs = plan.jobs(spec)
     return _template(
         "gitlab-ci.yml.j2", spec=spec, jobs=gitlab.jobs(jobs), workflow_rules=gitlab.workflow_rules(jobs),

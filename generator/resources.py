@@ -24,5 +24,10 @@ def templates_dir() -> Path:
     return data_dir("templates")
 
 
+def compiled_templates_dir() -> Path:
+    """The templates compiled into Python modules: only a wheel has them (see templating.py)."""
+    return _PACKAGE / "compiled_templates"
+
+
 def schema_file() -> Path:
     return data_dir("schemas") / "shipspec.schema.json"

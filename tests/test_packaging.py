@@ -9,6 +9,7 @@ import venv
 import zipfile
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from conftest import REPO_ROOT
@@ -32,7 +33,11 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_carries_templates_and_schemas(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "shipspec/schemas/shipspec.schema.json" in names
-    assert any(n.startswith("shipspec/templates/") and n.endswith(".j2") for n in names)
+    templates = [n.removeprefix("shipspec/templates/") for n in names if n.startswith("shipspec/templates/")]
+    assert any(n.endswith(".j2") for n in templates)
+    # ... and compiled (hatch_build.py): one module per template, and what they were compiled from
+    compiled = {n.removeprefix("shipspec/compiled_templates/") for n in names if "/compiled_templates/" in n}
+    assert compiled == {"stamp.json"} | {jinja2.ModuleLoader.get_module_filename(n) for n in templates if n.endswith(".j2")}
     assert "shipspec/cli.py" in names and not any(n.startswith("tests/") for n in names)
     # Nothing called `generator` (a name taken on the package index) is installed.
     assert not any(n.split("/")[0] == "generator" for n in names)

@@ -36,7 +36,7 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("generator", "templates", "schemas"):
         shutil.rmtree(clone / name, ignore_errors=True)
         shutil.copytree(REPO_ROOT / name, clone / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in (".pre-commit-hooks.yaml", "pyproject.toml", "README.md"):
+    for name in (".pre-commit-hooks.yaml", "pyproject.toml", "hatch_build.py", "README.md"):
         shutil.copy(REPO_ROOT / name, clone / name)
     git("add", "-A", cwd=clone)
     git("commit", "--quiet", "--allow-empty", "-m", "working tree", cwd=clone)
