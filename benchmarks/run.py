@@ -37,6 +37,9 @@ class Bench:
     def __init__(self, workdir: Path, shipspec: list[str], quick: bool, source: Path) -> None:
         self.workdir, self.shipspec, self.quick = workdir, shipspec, quick
         self.env = {**os.environ, "PYTHONPATH": str(source)}  # first on sys.path: before an editable install
+        # A snapshot (--commit) is imported from its source tree: let the warm-up runs cache its bytecode,
+        # as an installed package has it, or every timed run would compile the package again.
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.floor = [sys.executable, str(HERE / "floor.py")]
         self.log = workdir / "stderr.log"
         self.built: dict[tuple[str, int, str], Path] = {}
