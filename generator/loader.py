@@ -3,7 +3,9 @@
 We compose with libyaml (when present) and construct the Python values
 ourselves: that is where duplicate keys, non-string keys, explicit tags and
 alias bombs are caught, and where each value's line and column are recorded
-so that model errors can point at the exact spot in the file.
+so that model errors can point at the exact spot in the file. A clean spec
+(most of them) is built by a lean pass and located only if a problem is
+reported later.
 """
 
 from __future__ import annotations
@@ -57,9 +59,10 @@ def _plain_tag(value: str) -> str:
     return _BaseLoader.DEFAULT_SCALAR_TAG
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _ShortcutLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """The same tags as PyYAML's safe resolver, which libyaml calls back for every node; most
-    plain scalars start with a character no implicit type can (`image`, `charts`): plain strings."""
+    plain scalars start with a character no implicit type can (`image`, `charts`): plain strings.
+    That holds while the resolver has no path and no catch-all resolvers (the safe one has neither)."""
 
     _starts = frozenset(_BaseLoader.yaml_implicit_resolvers)
 
@@ -70,8 +73,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         return self.DEFAULT_MAPPING_TAG if kind is yaml.MappingNode else self.DEFAULT_SEQUENCE_TAG
 
 
-# The shortcut above holds while the resolver has no path and no catch-all resolvers (PyYAML's safe one has neither).
-assert not _BaseLoader.yaml_path_resolvers and None not in _BaseLoader.yaml_implicit_resolvers
+_SHORTCUT_HOLDS = not _BaseLoader.yaml_path_resolvers and None not in _BaseLoader.yaml_implicit_resolvers
+_Loader = _ShortcutLoader if _SHORTCUT_HOLDS else _BaseLoader
 
 
 @dataclass

@@ -48,10 +48,11 @@ class _Plan:
     # Hash of each absolute path -> the spec that writes it (one shared Path per app): flat memory.
     claimed: dict[int, Path] = field(default_factory=dict)
     kept: int = 0
+    cwd: str = field(default_factory=os.getcwd)  # abspath's, read once rather than per file
 
     def claim(self, spec: Path, paths: Sequence[Path], override: Path | None) -> None:
         for path in paths:
-            key = hash(os.path.normpath(os.path.abspath(path)))
+            key = hash(os.path.normpath(os.path.join(self.cwd, path)))
             other = self.claimed.setdefault(key, spec)
             if other is not spec:
                 raise UsageError(_collision(path, (other, spec), override))
