@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from . import __version__, defaults, header
 from .paths import repo_relative
+from .writer import is_staged
 from .yamlout import quote
 
 # Every file next to the spec that may carry the app's header: the pipeline of any provider (the
@@ -145,9 +146,11 @@ def candidates(app_dir: Path, charts: Path | None, where: Layout) -> dict[str, P
 
 
 def _files(directory: Path) -> list[str]:
+    """The files in `directory`, but for the temp files a concurrent `generate` is about to rename:
+    they carry this app's header, and neither a proof nor the stale scan may count (or prune) them."""
     try:
         with os.scandir(directory) as entries:
-            return sorted(entry.name for entry in entries if entry.is_file())
+            return sorted(entry.name for entry in entries if entry.is_file() and not is_staged(entry.name))
     except OSError:
         return []
 

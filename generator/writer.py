@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -119,6 +120,15 @@ def _make_parents(folder: Path) -> list[Path]:
     missing = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
     folder.mkdir(parents=True, exist_ok=True)
     return missing
+
+
+# How `_stage` names its temp files: `.<name>.<tempfile's 8 random characters>.tmp`.
+_STAGED = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+def is_staged(name: str) -> bool:
+    """A temp file that a `generate` (this one or one running beside it) is about to rename into place."""
+    return _STAGED.fullmatch(name) is not None
 
 
 def _stage(path: Path, text: str) -> str:

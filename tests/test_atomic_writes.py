@@ -113,6 +113,17 @@ def test_new_folders_are_removed_when_the_write_fails(tmp_path: Path, monkeypatc
     assert not list((tmp_path / "charts").iterdir()), "empty folders left in the charts checkout"
 
 
+def test_a_file_another_generate_is_about_to_rename_is_neither_stale_nor_pruned(project: Path) -> None:
+    # What a generate running beside this one stages (writer._stage): this app's header, this app's folder.
+    assert shipspec("generate") == 0
+    overlay = project / "charts" / "charts" / "myapp" / "values.dev.yaml"
+    staged = overlay.with_name(f".{overlay.name}.k3x_9q2z.tmp")
+    staged.write_bytes(overlay.read_bytes())
+    assert writer.is_staged(staged.name) and not writer.is_staged(overlay.name)
+    assert shipspec("check") == 0  # proven in sync, nothing stale
+    assert shipspec("generate") == 0 and staged.exists()  # not pruned from under the other generate
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs(2) is Linux-only")
 def test_a_failed_syncfs_changes_nothing(project: Path, monkeypatch, capsys) -> None:
     import ctypes
