@@ -210,7 +210,7 @@ def _prompt(question: str, default: str | None) -> str:
 @cli.command()
 def schema() -> int:
     """Print the JSON Schema of shipspec.yaml."""
-    from .schema import json_schema_text
+    from .spec.jsonschema import json_schema_text
 
     click.echo(json_schema_text(), nl=False)
     return 0

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shipspec.plan import Event
-from shipspec.render import Output, render
-from shipspec.spec import LoadedSpec, load
+from shipspec.render.plan import Event
+from shipspec.render.core import Output, render
+from shipspec.spec.validation import LoadedSpec
+from shipspec.files.specfile import load
 from samples import SAMPLES_DIR, write_tree
 
 BUILD = {"docker-build", "test", "docker-scan"}

@@ -9,9 +9,10 @@ try:
 except ImportError:  # tests/ is on sys.path rather than imported as a package
     from tools import REPO_ROOT  # type: ignore[no-redef]
 
-from shipspec.header import AWAITING
-from shipspec.render import Output, render
-from shipspec.spec import LoadedSpec, load
+from shipspec.render.header import AWAITING
+from shipspec.render.core import Output, render
+from shipspec.spec.validation import LoadedSpec
+from shipspec.files.specfile import load
 
 SAMPLES_DIR = REPO_ROOT / "sample-projects"
 SAMPLES = {

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT
-from shipspec import writer
+from shipspec.files import writer
 from shipspec.cli import main
 from samples import SAMPLES_DIR, seed_released
 

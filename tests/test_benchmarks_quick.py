@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shipspec.spec import load
+from shipspec.files.specfile import load
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))

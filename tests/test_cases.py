@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from shipspec.errors import InvalidSpec
-from shipspec.spec import load
+from shipspec.files.specfile import load
 
 CASES = Path(__file__).parent / "cases"
 VALID = sorted(p.parent for p in (CASES / "valid").glob("*/shipspec.yaml"))

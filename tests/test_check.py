@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shipspec import drift, fastcheck, parallel
+from shipspec.files import drift, fastcheck, parallel
 from shipspec.cli import main
 from shipspec.commands import check as check_command
 from samples import SAMPLES_DIR, release_overlays, seed_released
@@ -91,7 +91,7 @@ def test_in_sync_app_is_proven_without_rendering(project: Path, monkeypatch) -> 
 
 
 def test_a_changed_renderer_is_drift_even_without_a_version_bump(project: Path, monkeypatch, capsys) -> None:
-    from shipspec import header
+    from shipspec.render import header
 
     monkeypatch.setattr(header, "renderer_fingerprint", lambda: "0123abcd")
     code, output = check(monkeypatch, capsys)
@@ -356,7 +356,7 @@ def test_layout_scan_reads_the_locating_fields_with_model_defaults() -> None:
 
 @pytest.mark.parametrize("spec", sorted(SAMPLES_DIR.rglob("shipspec.yaml")), ids=lambda p: p.parent.name)
 def test_layout_scan_agrees_with_the_model_on_every_sample(spec: Path) -> None:
-    from shipspec.spec import load
+    from shipspec.files.specfile import load
 
     assert fastcheck.layout(spec.read_bytes()) == drift.layout_of(load(spec))
     schema = (spec.parent / fastcheck.layout(spec.read_bytes()).checkout / drift.layout_of(load(spec)).chart_path

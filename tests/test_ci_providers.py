@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from ci_tools import github_tools, validate_github_schema, validate_gitlab_schema, zizmor
-from shipspec.providers import github as github_provider
+from shipspec.render.providers import github as github_provider
 from gitlab_rules import evaluate, included
-from shipspec.render import render
-from shipspec.spec import load
+from shipspec.render.core import render
+from shipspec.files.specfile import load
 from provider_cases import rendered_app
 from samples import SAMPLES_DIR, write_tree
 from validators import assert_valid, shellcheck_recipe

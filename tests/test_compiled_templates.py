@@ -10,7 +10,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from shipspec import render, scaffold, templating
+from shipspec.render import core as render, scaffold
+from shipspec import templating
 from shipspec.resources import compiled_templates_dir, templates_dir
 from samples import SAMPLES, load_sample
 

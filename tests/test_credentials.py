@@ -16,7 +16,7 @@ import pytest
 
 from git_http import GitHTTP
 
-from shipspec import git
+from shipspec.release import git
 from shipspec.cli import main
 
 TOKEN = "ghs-credential-t0ken-1234"

@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from conftest import examples
 from tools import require_tool
 
-from shipspec.commands.promote import _release
+from shipspec.release.promote import prepare
 from shipspec.errors import ShipspecError
-from shipspec.render import render
-from shipspec.spec import load
+from shipspec.render.core import render
+from shipspec.files.specfile import load
 
 NAMES = ["dev", "qa", "uat", "stag", "preprod", "prod"]
 
@@ -89,6 +89,6 @@ def test_every_make_target_a_job_calls_exists_and_every_promote_it_runs_is_accep
 def _assert_promote_accepts(args: list[str], spec: Path) -> None:
     env, tag, pr = args[0], args[args.index("--tag") + 1], "--pr" in args
     try:
-        _release(env, tag, pr=pr, dry_run=True, spec=str(spec), app_repo=None, charts_url=None)
+        prepare(env, tag, pr=pr, dry_run=True, spec=str(spec), app_repo=None, charts_url=None)
     except ShipspecError as exc:
         pytest.fail(f"promote {' '.join(args)} is refused: {exc.message}")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from shipspec import workspace
+from shipspec.files import workspace
 from shipspec.cli import main
-from shipspec.render import render
+from shipspec.render.core import render
 from samples import SAMPLES, SAMPLES_DIR, load_sample, release_overlays
 from tools import require_tool
 

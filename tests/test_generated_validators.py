@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from ci_tools import github_tools, validate_github_schema, validate_gitlab_schema, zizmor
-from shipspec import defaults
-from shipspec.render import Output, render
-from shipspec.spec import load
+from shipspec.spec import defaults
+from shipspec.render.core import Output, render
+from shipspec.files.specfile import load
 from samples import SAMPLES, load_sample, write_tree
 from tools import require_tool
 from validators import (

@@ -8,7 +8,7 @@ import pytest
 
 from shipspec import redact
 from shipspec.errors import OperationFailed, UsageError
-from shipspec.github import GitHub, repository_of
+from shipspec.release.github import GitHub, repository_of
 from tests.fake_github import FakeGitHub
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from shipspec import review
+from shipspec.release import reviews
 from shipspec.errors import OperationFailed, UsageError
-from shipspec.github import GitHub
-from shipspec.gitlab import GitLab, api_root_for, project_path
-from shipspec.model import Spec
+from shipspec.release.github import GitHub
+from shipspec.release.gitlab import GitLab, api_root_for, project_path
+from shipspec.spec.model import Spec
 from tests.fake_gitlab import FakeGitLab
 
 VARIABLES = ("GITLAB_TOKEN", "SHIPSPEC_CHARTS_TOKEN", "GITHUB_TOKEN", "GITLAB_API_URL", "CI_API_V4_URL",
@@ -111,7 +111,7 @@ def test_a_self_managed_api_root_under_a_relative_url(monkeypatch: pytest.Monkey
     with FakeGitLab(root="/gitlab/api/v4") as fake:
         monkeypatch.setenv("GITLAB_TOKEN", fake.token)
         monkeypatch.setenv("GITLAB_API_URL", fake.url + "/")
-        gitlab = review.for_spec(spec("https://git.corp.example/myorg/charts.git", "gitlab"))
+        gitlab = reviews.for_spec(spec("https://git.corp.example/myorg/charts.git", "gitlab"))
         assert isinstance(gitlab, GitLab) and gitlab.api_root == fake.url
         assert gitlab.upsert_pull("shipspec/app/dev", "master", "t", "b")[0] == "created"
         assert fake.requests[-1].path == "/gitlab/api/v4/projects/myorg%2Fcharts/merge_requests"
@@ -133,17 +133,17 @@ def test_api_root_order(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_token_order_and_missing_token(monkeypatch: pytest.MonkeyPatch) -> None:
     gitlab_spec = spec("git@gitlab.com:group/charts.git")
     with pytest.raises(OperationFailed, match="GITLAB_TOKEN is not set") as caught:
-        review.for_spec(gitlab_spec)
+        reviews.for_spec(gitlab_spec)
     assert "masked, protected CI/CD variable" in caught.value.message
-    assert not review.has_token(gitlab_spec)
+    assert not reviews.has_token(gitlab_spec)
     monkeypatch.setenv("SHIPSPEC_CHARTS_TOKEN", "charts-token-123")
-    assert review.for_spec(gitlab_spec)._token == "charts-token-123"
+    assert reviews.for_spec(gitlab_spec)._token == "charts-token-123"
     monkeypatch.setenv("GITLAB_TOKEN", "gitlab-token-456")
-    assert review.for_spec(gitlab_spec)._token == "gitlab-token-456"
+    assert reviews.for_spec(gitlab_spec)._token == "gitlab-token-456"
     github_spec = spec("git@github.com:myorg/charts.git")
-    assert review.for_spec(github_spec)._token == "charts-token-123"  # GITHUB_TOKEN, else SHIPSPEC_CHARTS_TOKEN
+    assert reviews.for_spec(github_spec)._token == "charts-token-123"  # GITHUB_TOKEN, else SHIPSPEC_CHARTS_TOKEN
     monkeypatch.setenv("GITHUB_TOKEN", "github-token-789")
-    assert review.for_spec(github_spec)._token == "github-token-789"
+    assert reviews.for_spec(github_spec)._token == "github-token-789"
 
 
 @pytest.mark.parametrize(("repo", "explicit", "expected"), [
@@ -162,7 +162,7 @@ def test_review_api_defaults_from_the_host(repo: str, explicit: str | None, expe
     assert loaded.charts.review == expected
     monkeypatch.setenv("SHIPSPEC_CHARTS_TOKEN", "charts-token-123")
     monkeypatch.setenv("GITLAB_API_URL", "https://gitlab.example/api/v4")
-    assert isinstance(review.for_spec(loaded), GitLab if expected == "gitlab" else GitHub)
+    assert isinstance(reviews.for_spec(loaded), GitLab if expected == "gitlab" else GitHub)
 
 
 @pytest.mark.parametrize(("repo", "host"), [
@@ -174,6 +174,6 @@ def test_review_api_defaults_from_the_host(repo: str, explicit: str | None, expe
     ("/srv/git/charts.git", ""),
 ])
 def test_repo_host(repo: str, host: str) -> None:
-    from shipspec.hosts import repo_host
+    from shipspec.spec.hosts import repo_host
 
     assert repo_host(repo) == host

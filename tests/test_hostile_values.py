@@ -21,10 +21,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import examples
-from shipspec import names
-from shipspec.loader import parse_document
-from shipspec.render import Output, render
-from shipspec.spec import LoadedSpec, validate
+from shipspec.spec import names
+from shipspec.spec.loader import parse_document
+from shipspec.render.core import Output, render
+from shipspec.spec.validation import LoadedSpec, validate
 from tools import require_tool
 from travis_conditions import evaluate
 from validators import _make_env, _run

@@ -40,11 +40,11 @@ def test_validate_does_import_them() -> None:
 _WARM = """
 import sys
 from pathlib import Path
-from shipspec import drift
+from shipspec.files import drift
 paths = sorted(Path("apps").glob("*/shipspec.yaml"))
 drift.warm_workers(paths, None, 2, fast=sys.argv[1] == "fast")
 heavy = "pydantic" in sys.modules
-from shipspec import render
+from shipspec.render import core as render
 print(heavy, sorted(name for _, name in render.environment().cache._mapping))
 """
 

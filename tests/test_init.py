@@ -14,12 +14,12 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import REPO_ROOT, run_shipspec
-from shipspec import workspace
+from shipspec.files import workspace
 from shipspec.cli import cli
-from shipspec.model import DEFAULT_ENVIRONMENTS
-from shipspec.render import Output, render
-from shipspec.scaffold import Answers, branches_for, spec_text
-from shipspec.spec import load
+from shipspec.spec.model import DEFAULT_ENVIRONMENTS
+from shipspec.render.core import Output, render
+from shipspec.render.scaffold import Answers, branches_for, spec_text
+from shipspec.files.specfile import load
 from validators import (
     assert_valid,
     helm_lint_and_template,

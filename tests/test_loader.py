@@ -7,7 +7,7 @@ import time
 import pytest
 
 from shipspec.errors import InvalidSpec, Problem
-from shipspec.loader import MAX_BYTES, parse_document
+from shipspec.spec.loader import MAX_BYTES, parse_document
 
 
 def problems(text: str | bytes) -> list[str]:

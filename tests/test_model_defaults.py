@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from shipspec.errors import InvalidSpec
-from shipspec.loader import parse_document
-from shipspec.model import Spec
-from shipspec.spec import validate
+from shipspec.spec.loader import parse_document
+from shipspec.spec.model import Spec
+from shipspec.spec.validation import validate
 
 MINIMAL = """\
 apiVersion: shipspec/v1
@@ -132,7 +132,7 @@ def test_defaults_are_not_shared_between_specs() -> None:
 
 
 def test_sample_myapp(repo_root: Path) -> None:
-    from shipspec.spec import load
+    from shipspec.files.specfile import load
 
     spec = load(repo_root / "sample-projects" / "myapp" / "shipspec.yaml").spec
     assert (spec.argocd.project, spec.team, spec.environments[0].namespace) == ("myproject", "ops", "demo-app")

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 import yaml
 
-from shipspec import names
+from shipspec.spec import names
 from shipspec.errors import InvalidSpec
-from shipspec.loader import parse_document
-from shipspec.render import render
-from shipspec.spec import LoadedSpec, validate
+from shipspec.spec.loader import parse_document
+from shipspec.render.core import render
+from shipspec.spec.validation import LoadedSpec, validate
 from validators import validate_argocd_application
 
 BRANCHES = [

@@ -12,8 +12,8 @@ import yaml
 
 from shipspec.cli import cli, main
 from shipspec.errors import InvalidSpec
-from shipspec.loader import parse_document
-from shipspec.spec import validate
+from shipspec.spec.loader import parse_document
+from shipspec.spec.validation import validate
 from samples import SAMPLES_DIR, seed_released
 
 
@@ -110,7 +110,7 @@ def test_a_directory_name_with_a_line_break_cannot_inject_into_generated_files(t
 
 def test_generated_paths_never_leave_their_root_for_any_valid_names() -> None:
     # outputs() joins only validated relative paths and plain file names.
-    from shipspec.render import outputs
+    from shipspec.render.core import outputs
 
     base = {"apiVersion": "shipspec/v1", "kind": "App", "name": "app", "image": {"repository": "a/b"},
             "charts": {"repo": "git@h:o/c.git", "path": "./a/./b"}, "argocd": {"manifests": "m/.x"},

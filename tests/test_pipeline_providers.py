@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from ci_tools import github_tools
-from shipspec import plan
-from shipspec.plan import Event
+from shipspec.render import plan
+from shipspec.render.plan import Event
 from gitlab_rules import included
 from provider_cases import RELEASE, TABLES, rendered_app, spec_for
 from test_pipeline_meaning import targets_run

@@ -96,7 +96,7 @@ def test_the_check_hook_runs_when_any_providers_pipeline_changes() -> None:
 
     import yaml
 
-    from shipspec import defaults
+    from shipspec.spec import defaults
 
     (hook,) = [h for h in yaml.safe_load(HOOKS.read_text()) if h["id"] == "shipspec-check"]
     pattern = re.compile(hook["files"])

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from shipspec.cli import main
-from shipspec.render import render
-from shipspec.spec import load
+from shipspec.render.core import render
+from shipspec.files.specfile import load
 from tests.conftest import REPO_ROOT
 from tests.fake_github import FakeGitHub
 
@@ -400,7 +400,7 @@ TAG_CASES = {
 
 @pytest.mark.parametrize("case", TAG_CASES)
 def test_the_current_tag_is_read_from_any_overlay_shape(case: str) -> None:
-    from shipspec.tagedit import current_tag
+    from shipspec.release.tagedit import current_tag
 
     text, expected = TAG_CASES[case]
     assert current_tag(text, "values.yaml") == expected
@@ -444,7 +444,7 @@ def test_app_repo_option(world: World, tmp_path: Path, promote) -> None:
 
 
 def test_a_generated_overlay_stays_identical_to_a_fresh_render(world: World, promote) -> None:
-    from shipspec import header
+    from shipspec.render import header
 
     app = world.app()
     path = "charts/myapp/values.stag.yaml"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shipspec.render import render
-from shipspec.spec import load
+from shipspec.render.core import render
+from shipspec.files.specfile import load
 from tests.conftest import REPO_ROOT
 from tests.fake_gitlab import FakeGitLab
 from tests.test_promote import World, isolated_git, promote, rendered, shipspec_command, world  # noqa: F401

@@ -25,8 +25,8 @@ from tools import require_tool
 from travis_conditions import evaluate
 from validators import helm_env
 
-from shipspec import scaffold
-from shipspec.spec import load
+from shipspec.render import scaffold
+from shipspec.files.specfile import load
 
 TOKEN = "ghs-e2e-t0ken-never-printed"
 SPEC = """\

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT
-from shipspec import loader, model
+from shipspec.spec import loader, model
 
 HEAD = b"apiVersion: shipspec/v1\nkind: App\nname: a\nimage: {repository: a/b}\ncharts: {repo: 'git@h:o/c.git'}\n"
 # Generous: the interpreter with pydantic and PyYAML alone takes ~40 MiB; a spec needs a few MiB on top.

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from conftest import REPO_ROOT, run_shipspec
-from shipspec.loader import parse_document
+from shipspec.spec.loader import parse_document
 
 COMMITTED = REPO_ROOT / "schemas" / "shipspec.schema.json"
 VALID_SPECS = sorted(

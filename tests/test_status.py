@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shipspec import git as gitmodule
+from shipspec.release import git as gitmodule
 from shipspec.cli import main
 from tests.fake_github import FakeGitHub
 from tests.fake_gitlab import FakeGitLab

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shipspec.render import Output, render
-from shipspec.spec import LoadedSpec, validate
-from shipspec.loader import parse_document
+from shipspec.render.core import Output, render
+from shipspec.spec.validation import LoadedSpec, validate
+from shipspec.spec.loader import parse_document
 from samples import load_sample, write_tree
 from validators import make_dry_run
 

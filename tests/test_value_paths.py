@@ -9,10 +9,13 @@ import pytest
 import yaml
 from hypothesis import given, strategies as st
 
-from shipspec import header, tagedit, valuepaths, workspace
-from shipspec.loader import parse_document
-from shipspec.render import Output, render
-from shipspec.spec import LoadedSpec, validate
+from shipspec.render import header
+from shipspec.release import tagedit
+from shipspec.spec import valuepaths
+from shipspec.files import workspace
+from shipspec.spec.loader import parse_document
+from shipspec.render.core import Output, render
+from shipspec.spec.validation import LoadedSpec, validate
 from tests.validators import assert_valid, validate_argocd_application
 
 BASE = "apiVersion: shipspec/v1\nkind: App\nname: myapp\ncharts:\n  repo: git@github.com:myorg/charts.git\n"

@@ -14,9 +14,10 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 
-from .. import __version__, fastcheck, parallel
-from ..discovery import find_specs
-from ..drift import AppReport, AppStatus, check_app, fast_path_enabled, warm_workers
+from .. import __version__
+from ..files import fastcheck, parallel
+from ..files.discovery import find_specs
+from ..files.drift import AppReport, AppStatus, check_app, fast_path_enabled, warm_workers
 from ..errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
 from ..output import out, plural
 
@@ -27,7 +28,7 @@ def run(
     if helm:
         if skip_charts:
             raise UsageError("--render renders the chart-side files: it cannot be combined with --skip-charts")
-        from .. import helmrender  # only for --render: it brings subprocess, tempfile and PyYAML
+        from ..files import helmrender  # only for --render: it brings subprocess, tempfile and PyYAML
 
         helmrender.helm()  # a missing Helm is one clear error, before any app is checked
     paths = find_specs(arguments)

@@ -13,13 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import scaffold, workspace, writer
+from ..render import scaffold
+from ..files import workspace, writer
 from ..errors import EXIT_OK, InvalidSpec, Problem, UsageError
-from ..loader import parse_document
-from ..model import DEFAULT_ENVIRONMENTS
+from ..spec.loader import parse_document
+from ..spec.model import DEFAULT_ENVIRONMENTS
 from ..output import out, plural
-from ..render import render
-from ..spec import LoadedSpec, display_path, repo_relative, validate
+from ..render.core import render
+from ..spec.validation import LoadedSpec, validate
+from ..files.paths import display_path, repo_relative
 
 Prompt = Callable[[str, "str | None"], str]  # (question, default or None) -> answer
 File = tuple[Path, str]
@@ -77,7 +79,7 @@ def _physical(path: Path) -> Path:
 
 def resolve(flags: Flags, directory: Path, *, yes: bool, prompt: Prompt | None) -> scaffold.Answers:
     """The answers: flags first, then prompts or (with --yes) defaults; missing ones are an error."""
-    name, default_name = flags.name, scaffold.default_name(directory)
+    name, default_name = flags.name, scaffold.default_name(directory.resolve().name)
     if prompt is not None:
         name = name or _ask(prompt, "App name", default_name)
         image = flags.image or _ask(prompt, "Docker image repository (without tag)", None)

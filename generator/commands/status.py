@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..discovery import find_specs
+from ..files.discovery import find_specs
 from ..errors import EXIT_OK, UsageError
 from ..output import emit_json, out
-from ..status import AppStatus, EnvStatus, collect
+from ..release.status import AppStatus, EnvStatus, collect
 
 AWAITING = "awaiting first release"
 SUBJECT_WIDTH = 48

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import valueschema
-from ..discovery import find_specs
+from ..files import valueschema
+from ..files.discovery import find_specs
 from ..errors import EXIT_OK, EXIT_USAGE, InvalidSpec
 from ..output import emit_json, err, out, plural
-from ..spec import display_path, load
+from ..files.paths import display_path
+from ..files.specfile import load
 
 
 def run(arguments: Sequence[str], *, output_format: str = "text") -> int:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 from .paths import SPEC_NAME
 
 _SKIP_DIRS = {"node_modules", "venv", "__pycache__", "site-packages"}

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import UsageError
+from ..errors import UsageError
 from .paths import display_path
 from .valueschema import PROBE_TAG
 
 if TYPE_CHECKING:
-    from .model import Environment, Spec
-    from .spec import LoadedSpec
+    from ..spec.model import Environment, Spec
+    from ..spec.validation import LoadedSpec
 
 TIMEOUT_SECONDS = 300
 _POD_SPECS = {  # workload kind -> where its pod template's spec is
@@ -81,8 +81,8 @@ def _chart_argument(spec: Spec, charts: Path) -> list[str] | str:
 def _render_env(
     binary: str, spec: Spec, env: Environment, chart: list[str] | str, scratch: Path, shown: str
 ) -> list[str]:
-    from .render import overlay
-    from .yamlout import block
+    from ..render.core import overlay
+    from ..render.yamlout import block
 
     tag = env.pin or PROBE_TAG
     values = scratch / f"{env.name}.yaml"

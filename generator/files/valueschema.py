@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from . import valuepaths
-from .errors import InvalidSpec, Problem, UsageError
-from .loader import Document, load_document
+from ..spec import valuepaths
+from ..errors import InvalidSpec, Problem, UsageError
+from ..spec.loader import Document
+from .specfile import load_document
 from .paths import display_path
 
 if TYPE_CHECKING:
-    from .model import Environment, Spec
-    from .spec import LoadedSpec
+    from ..spec.model import Environment, Spec
+    from ..spec.validation import LoadedSpec
 
 SCHEMA_FILE = "values.schema.json"
 PROBE_TAG = "0123abc"  # stands in for the release's tag, which the pipeline writes later
@@ -88,7 +89,7 @@ def _env_problems(
 ) -> list[Problem]:
     import jsonschema  # only for charts that ship a schema
 
-    from .render import overlay
+    from ..render.core import overlay
 
     values = coalesce(defaults, overlay(spec, env, env.pin or PROBE_TAG))
     validator_class = jsonschema.validators.validator_for(schema)

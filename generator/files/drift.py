@@ -14,12 +14,14 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, fastcheck, header, parallel, writer
-from .errors import InvalidSpec, Problem, ShipspecError
+from .. import __version__
+from . import fastcheck, parallel, writer
+from ..render import header
+from ..errors import InvalidSpec, Problem, ShipspecError
 from .paths import SPEC_NAME, display_path, in_repository
 
 if TYPE_CHECKING:
-    from .spec import LoadedSpec
+    from ..spec.validation import LoadedSpec
 
 FULL_PATH_ENV = "SHIPSPEC_FULL_CHECK"  # "1": never take the digest fast path (the tests run both paths)
 
@@ -76,8 +78,8 @@ def compare_app(
     `helm`: also render every environment with Helm (`check --render`).
     """
     from . import valueschema, workspace
-    from .render import awaiting_release, render
-    from .spec import load
+    from ..render.core import awaiting_release, render
+    from .specfile import load
 
     shown = display_path(spec_path)
     try:
@@ -203,8 +205,8 @@ def warm_workers(paths: Sequence[Path], override: Path | None, jobs: int, *, fas
     if fast and fastcheck.prove(paths[0], override) is not None:
         return
     from . import valueschema, workspace  # noqa: F401 (imported for the workers)
-    from .render import render
-    from .spec import load
+    from ..render.core import render
+    from .specfile import load
 
     try:
         render(load(paths[0]))

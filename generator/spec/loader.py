@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -22,7 +21,7 @@ try:  # libyaml is several times faster; the pure-Python loader is the fallback.
 except ImportError:  # pragma: no cover - depends on the PyYAML build
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
-from .errors import InvalidSpec, Problem
+from ..errors import InvalidSpec, Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
@@ -257,16 +256,6 @@ def _short(tag: str) -> str:
 
 def _mark(node: yaml.Node) -> Mark:
     return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-def load_document(path: Path, shown: str) -> Document:
-    """Read and parse one spec file; see `parse_document`."""
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise InvalidSpec([Problem(shown, None, None, (), f"cannot read: {exc.strerror or exc}")]) from None
-    return parse_document(raw, shown)
 
 
 def parse_document(raw: bytes, shown: str) -> Document:

@@ -1,8 +1,8 @@
 """The review API behind `promote --pr` and `status`: GitHub pull requests or GitLab merge requests.
 
-`charts.review` (defaulted from the charts repo's host, SPEC 1.1) picks the
-client; callers only see the `Review` interface, so they never branch on the
-host.
+The interface only: `reviews.for_spec` picks the client (`charts.review`,
+defaulted from the charts repo's host, SPEC 1.1), so callers never branch on
+the host and this module never imports its implementations.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Protocol
 
-from .errors import OperationFailed
-from .model import Spec
+from ..errors import OperationFailed
 
 
 class Proposal(Protocol):
@@ -67,20 +66,3 @@ class OneOpenRequest(ABC):
                 if existing is None or not self._is_duplicate(exc):
                     raise
         return "updated", self._update(existing, title, body)
-
-
-def for_spec(spec: Spec) -> Review:
-    """The review client of the spec's charts repo; OperationFailed when its token is not set."""
-    from . import github, gitlab  # they build on OneOpenRequest
-
-    if spec.charts.review == "gitlab":
-        return gitlab.GitLab.from_environment(spec.charts.repo)
-    return github.GitHub.from_environment(*github.repository_of(spec.charts.repo))
-
-
-def has_token(spec: Spec) -> bool:
-    """Whether `for_spec` would find a token: `status` asks the API only then."""
-    from . import github, gitlab
-
-    module = gitlab if spec.charts.review == "gitlab" else github
-    return bool(module.token_from_environment())

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NamedTuple
 
-from . import defaults
-from .model import DEFAULT_ENVIRONMENTS, Spec
-from .render import environment
-from .resources import schema_file, templates_dir
+from ..spec import defaults
+from ..spec.model import DEFAULT_ENVIRONMENTS, Spec
+from .core import environment
+from ..resources import schema_source, template_texts
 
 SPEC_NAME = "shipspec.yaml"
 DEFAULT_CHECKOUT = "../charts"
@@ -58,9 +57,9 @@ class Answers:
     chart: tuple[str, str, str] | None = None  # a published chart: (repoURL, name, version)
 
 
-def default_name(directory: Path) -> str:
-    """The directory's name as an app name: lowercase, runs of other characters as '-'."""
-    slug = _SLUG_JUNK.sub("-", directory.resolve().name.lower()).strip("-")
+def default_name(folder: str) -> str:
+    """A folder's name as an app name: lowercase, runs of other characters as '-'."""
+    slug = _SLUG_JUNK.sub("-", folder.lower()).strip("-")
     return slug[:53].rstrip("-") or "app"
 
 
@@ -72,10 +71,10 @@ VENDORED_SCHEMA_REF = f"./{SCHEMA_NAME}"
 
 def schema_text() -> str:
     """The JSON Schema init vendors beside the spec: the installed file, as `shipspec schema` prints it."""
-    path = schema_file()
-    if path.is_file():
-        return path.read_text(encoding="utf-8")
-    from .schema import json_schema_text  # a source checkout that never wrote the schema out
+    installed = schema_source()
+    if installed is not None:
+        return installed
+    from ..spec.jsonschema import json_schema_text  # a source checkout that never wrote the schema out
 
     return json_schema_text()
 
@@ -142,10 +141,8 @@ def root_application(spec: Spec) -> tuple[str, str]:
 
 def chart_files(spec: Spec) -> dict[str, str]:
     """The chart skeleton, relative to the charts checkout (under `charts.path`)."""
-    root = templates_dir() / "chart"
-    files = {}
-    for source in sorted(p for p in root.rglob("*") if p.is_file()):
-        text = source.read_text(encoding="utf-8")
-        text = text.replace("<CHARTNAME>", spec.name).replace("<IMAGE_REPOSITORY>", spec.image.repository)
-        files[f"{spec.charts.path}/{source.relative_to(root).as_posix()}"] = text
-    return files
+    return {
+        f"{spec.charts.path}/{path}": text.replace("<CHARTNAME>", spec.name).replace(
+            "<IMAGE_REPOSITORY>", spec.image.repository)
+        for path, text in template_texts("chart").items()
+    }

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .model import Spec
+from ..spec.model import Spec
 
 EventKind = Literal["pull_request", "push", "schedule", "tag", "manual"]
 CHECKS = ("docker-build", "test")

@@ -12,11 +12,13 @@ from typing import Any, Literal, NamedTuple
 
 import jinja2
 
-from . import __version__, defaults, header, plan, templating, valuepaths, yamlout
+from .. import __version__, templating
+from ..spec import defaults, valuepaths
+from . import header, plan, yamlout
 from .providers import travis
-from .model import Environment, Spec
-from .resources import compiled_templates_dir, templates_dir
-from .spec import LoadedSpec
+from ..spec.model import Environment, Spec
+from ..resources import compiled_templates_dir, templates_dir
+from ..spec.validation import LoadedSpec
 
 Root = Literal["app", "charts"]
 TRIVY_IMAGE = "docker.io/aquasec/trivy:0.72.0"

@@ -15,8 +15,8 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OperationFailed
-from .redact import redact, register
+from ..errors import OperationFailed
+from ..redact import redact, register
 
 TIMEOUT_SECONDS = 300
 _HINTS = (

@@ -16,12 +16,15 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import git, review, tagedit, workspace
-from .errors import InvalidSpec, OperationFailed, ShipspecError
-from .output import err
-from .paths import git_root
-from .redact import redact
-from .spec import LoadedSpec, display_path, load
+from . import git, review, reviews, tagedit
+from ..files import workspace
+from ..errors import InvalidSpec, OperationFailed, ShipspecError
+from ..output import err
+from ..files.paths import git_root
+from ..redact import redact
+from ..spec.validation import LoadedSpec
+from ..files.paths import display_path
+from ..files.specfile import load
 
 PROPOSAL_PREFIX = "shipspec/"
 
@@ -143,7 +146,7 @@ class _Proposals:
 
     def add(self, item: LoadedSpec, charts: Charts, app: AppStatus) -> None:
         spec = item.spec
-        if charts.repo is None or not review.has_token(spec):
+        if charts.repo is None or not reviews.has_token(spec):
             return  # SPEC: the open request is shown when a token is set
         for env, status in zip(spec.environments, app.environments):
             branch = f"{PROPOSAL_PREFIX}{spec.name}/{env.name}"
@@ -160,7 +163,7 @@ class _Proposals:
         if key in self.failed:
             return None
         try:
-            client = self.clients.get(key) or self.clients.setdefault(key, review.for_spec(item.spec))
+            client = self.clients.get(key) or self.clients.setdefault(key, reviews.for_spec(item.spec))
             found = client.find_open_pull(branch, item.spec.charts.branch)
         except ShipspecError as exc:  # the table is still worth printing without it: warn once per repo
             self.failed.add(key)

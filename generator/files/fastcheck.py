@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from . import __version__, defaults, header
+from .. import __version__
+from ..spec import defaults
+from ..render import header
 from .paths import repo_relative
 from .writer import is_staged
-from .yamlout import quote
+from ..render.yamlout import quote
 
 # Every file next to the spec that may carry the app's header: the pipeline of any provider (the
 # ones `ci:` no longer selects are stale) and the Makefile.

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import yaml
 
-from .errors import OperationFailed
-from .valuepaths import DEFAULT_TAG, TagPath
+from ..errors import OperationFailed
+from ..spec.valuepaths import DEFAULT_TAG, TagPath
 
 MAX_CHARS = 1024 * 1024
 

@@ -13,9 +13,9 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from . import __version__
-from .errors import OperationFailed
-from .redact import redact
+from .. import __version__
+from ..errors import OperationFailed
+from ..redact import redact
 
 TIMEOUT_SECONDS = 30
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024

@@ -1,4 +1,4 @@
-"""Load a spec file into a validated `Spec`, or into located problems."""
+"""A parsed spec document into a validated `Spec`, or into located problems."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from . import rules
-from .errors import InvalidSpec, Problem
-from .loader import Document, load_document
+from ..errors import InvalidSpec, Problem
+from .loader import Document
 from .model import Spec
-from .paths import SPEC_NAME, display_path, repo_relative
 
-__all__ = ["SPEC_NAME", "LoadedSpec", "display_path", "load", "repo_relative", "validate"]
+__all__ = ["LoadedSpec", "validate"]
 
 
 @dataclass(frozen=True)
@@ -30,12 +29,6 @@ class LoadedSpec:
     @property
     def directory(self) -> Path:
         return self.path.parent
-
-
-def load(path: Path) -> LoadedSpec:
-    """Read, parse and validate one spec file; raise InvalidSpec with every problem."""
-    doc = load_document(path, display_path(path))
-    return LoadedSpec(validate(doc), path, doc.raw, repo_relative(path))
 
 
 def validate(doc: Document) -> Spec:
