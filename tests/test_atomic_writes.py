@@ -1,6 +1,6 @@
 """generate writes each app all or nothing: failures mid-run leave every file old, no temp file, exit 2.
 
-Guarantee (generator/writer.py `write_all`): per batch of apps, every new
+Guarantee (generator/files/writer.py `write_all`): per batch of apps, every new
 text is first written to a temp file next to its target and made durable
 (one syncfs per filesystem on Linux, else an fsync per file); only then are
 the temp files renamed over the targets. A failure while staging changes

@@ -15,11 +15,12 @@ from functools import partial
 from pathlib import Path
 
 from .. import __version__
+from ..errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
 from ..files import fastcheck, parallel
 from ..files.discovery import find_specs
 from ..files.drift import AppReport, AppStatus, check_app, fast_path_enabled, warm_workers
-from ..errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
 from ..output import out, plural
+
 
 def run(
     arguments: Sequence[str], *, output_format: str = "text", jobs: int | None = None, charts_dir: str | None = None,

@@ -13,15 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..render import scaffold
-from ..files import workspace, writer
 from ..errors import EXIT_OK, InvalidSpec, Problem, UsageError
+from ..files import workspace, writer
+from ..files.paths import display_path, repo_relative
+from ..output import out, plural
+from ..render import scaffold
+from ..render.core import render
 from ..spec.loader import parse_document
 from ..spec.model import DEFAULT_ENVIRONMENTS
-from ..output import out, plural
-from ..render.core import render
 from ..spec.validation import LoadedSpec, validate
-from ..files.paths import display_path, repo_relative
 
 Prompt = Callable[[str, "str | None"], str]  # (question, default or None) -> answer
 File = tuple[Path, str]

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..files.discovery import find_specs
 from ..errors import EXIT_OK, UsageError
+from ..files.discovery import find_specs
 from ..output import emit_json, out
 from ..release.status import AppStatus, EnvStatus, collect
 

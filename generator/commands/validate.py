@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..errors import EXIT_OK, EXIT_USAGE, InvalidSpec
 from ..files import valueschema
 from ..files.discovery import find_specs
-from ..errors import EXIT_OK, EXIT_USAGE, InvalidSpec
-from ..output import emit_json, err, out, plural
 from ..files.paths import display_path
 from ..files.specfile import load
+from ..output import emit_json, err, out, plural
 
 
 def run(arguments: Sequence[str], *, output_format: str = "text") -> int:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from . import fastcheck, parallel, writer
-from ..render import header
 from ..errors import InvalidSpec, Problem, ShipspecError
+from ..render import header
+from . import fastcheck, parallel, writer
 from .paths import SPEC_NAME, display_path, in_repository
 
 if TYPE_CHECKING:
@@ -77,8 +77,8 @@ def compare_app(
     `app_only`: only the files next to the spec; no charts checkout is needed.
     `helm`: also render every environment with Helm (`check --render`).
     """
-    from . import valueschema, workspace
     from ..render.core import awaiting_release, render
+    from . import valueschema, workspace
     from .specfile import load
 
     shown = display_path(spec_path)
@@ -204,8 +204,8 @@ def warm_workers(paths: Sequence[Path], override: Path | None, jobs: int, *, fas
         return
     if fast and fastcheck.prove(paths[0], override) is not None:
         return
-    from . import valueschema, workspace  # noqa: F401 (imported for the workers)
     from ..render.core import render
+    from . import valueschema, workspace  # noqa: F401 (imported for the workers)
     from .specfile import load
 
     try:

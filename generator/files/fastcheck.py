@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .. import __version__
-from ..spec import defaults
 from ..render import header
+from ..render.yamlout import quote
+from ..spec import defaults
 from .paths import repo_relative
 from .writer import is_staged
-from ..render.yamlout import quote
 
 # Every file next to the spec that may carry the app's header: the pipeline of any provider (the
 # ones `ci:` no longer selects are stale) and the Makefile.

@@ -16,11 +16,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import drift, fastcheck, parallel, writer
-from ..render import header
-from .discovery import find_specs
 from ..errors import EXIT_OK, InvalidSpec, Problem, UsageError
 from ..output import err, out, plural
+from ..render import header
+from . import drift, fastcheck, parallel, writer
+from .discovery import find_specs
 from .paths import display_path
 from .writer import Change, Status
 
@@ -158,8 +158,8 @@ def _collision(path: Path, specs: tuple[Path, Path], override: Path | None) -> s
 
 
 def _origin(loaded: LoadedSpec, path: Path, override: Path | None) -> str:
-    from . import workspace
     from ..render.core import outputs
+    from . import workspace
 
     spec, charts = loaded.spec, workspace.charts_root(loaded, override)
     target = os.path.normpath(os.path.abspath(path))
@@ -182,8 +182,8 @@ def _origin(loaded: LoadedSpec, path: Path, override: Path | None) -> str:
 
 def _reserved(loaded: LoadedSpec, override: Path | None, changes: Sequence[Change]) -> list[Path]:
     """The Applications the spec can generate that this run does not write (awaiting a first release)."""
-    from . import workspace
     from ..render.core import outputs
+    from . import workspace
 
     charts = workspace.charts_root(loaded, override)
     if charts is None:
@@ -201,8 +201,8 @@ def _load(path: Path) -> LoadedSpec:
 
 def plan_app(loaded: LoadedSpec, charts_dir: Path | None) -> tuple[list[Change], list[Path]]:
     """Every file of one app with its status, and the stale files of the app."""
-    from . import valueschema, workspace
     from ..render.core import render
+    from . import valueschema, workspace
 
     charts = workspace.charts_root(loaded, charts_dir)
     if charts is None:  # no charts checkout: the app's own files; releases write the chart side

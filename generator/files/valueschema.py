@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ..spec import valuepaths
 from ..errors import InvalidSpec, Problem, UsageError
+from ..spec import valuepaths
 from ..spec.loader import Document
-from .specfile import load_document
 from .paths import display_path
+from .specfile import load_document
 
 if TYPE_CHECKING:
     from ..spec.model import Environment, Spec

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..render import header
-from ..spec import valuepaths
 from ..errors import UsageError
 from ..redact import redact
+from ..render import header
 from ..render.core import Output
+from ..spec import valuepaths
 from ..spec.validation import LoadedSpec
-from .paths import display_path
 from ..spec.valuepaths import DEFAULT_TAG, TagPath
+from .paths import display_path
 
 # Our own overlay layout (see templates/values.yaml.j2): reading the first lines
 # with a regex avoids a YAML parse per file. A pinned tag carries a comment.

@@ -11,8 +11,8 @@ from enum import Enum
 from functools import cache
 from pathlib import Path
 
-from ..render import header
 from ..errors import UsageError
+from ..render import header
 from .paths import display_path
 
 

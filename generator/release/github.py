@@ -11,11 +11,11 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import OperationFailed, UsageError
+from ..redact import redact, register
 from ..spec import hosts
 from . import httpjson
 from .review import OneOpenRequest
-from ..errors import OperationFailed, UsageError
-from ..redact import redact, register
 
 DEFAULT_API = "https://api.github.com"
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "SHIPSPEC_CHARTS_TOKEN")

@@ -20,11 +20,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import OperationFailed, UsageError
+from ..redact import redact, register
 from ..spec import hosts
 from . import httpjson
 from .review import OneOpenRequest
-from ..errors import OperationFailed, UsageError
-from ..redact import redact, register
 
 TOKEN_VARIABLES = ("GITLAB_TOKEN", "SHIPSPEC_CHARTS_TOKEN")
 # GitLab answers a second open MR of one source branch with 409 and this text (seen on gitlab.com).

@@ -22,17 +22,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from . import git, review, reviews, tagedit
-from ..render import header
-from ..spec import names, valuepaths
-from .notes import pull_request_body
 from ..errors import EXIT_OK, OperationFailed, UsageError
-from ..spec.model import Environment
+from ..files.paths import SPEC_NAME
+from ..files.specfile import load
 from ..output import err, out
 from ..redact import redact
-from ..files.paths import SPEC_NAME
+from ..render import header
+from ..spec import names, valuepaths
+from ..spec.model import Environment
 from ..spec.validation import LoadedSpec
-from ..files.specfile import load
+from . import git, review, reviews, tagedit
+from .notes import pull_request_body
 
 Kind = Literal["release", "rollback", "pin"]
 ATTEMPTS = 8

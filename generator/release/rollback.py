@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import git, tagedit
-from ..spec import valuepaths
-from .promote import Release, app_repository, prepare, publish
 from ..errors import EXIT_OK, UsageError
-from ..spec.loader import parse_document
-from ..output import out
 from ..files.paths import SPEC_NAME
-from ..spec.validation import LoadedSpec, validate
 from ..files.specfile import load
+from ..output import out
+from ..spec import valuepaths
+from ..spec.loader import parse_document
+from ..spec.validation import LoadedSpec, validate
+from . import git, tagedit
+from .promote import Release, app_repository, prepare, publish
 
 HISTORY_LIMIT = 500  # overlay versions searched for the tags an environment ran
 

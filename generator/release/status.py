@@ -16,15 +16,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import git, review, reviews, tagedit
-from ..files import workspace
 from ..errors import InvalidSpec, OperationFailed, ShipspecError
+from ..files import workspace
+from ..files.paths import display_path, git_root
+from ..files.specfile import load
 from ..output import err
-from ..files.paths import git_root
 from ..redact import redact
 from ..spec.validation import LoadedSpec
-from ..files.paths import display_path
-from ..files.specfile import load
+from . import git, review, reviews, tagedit
 
 PROPOSAL_PREFIX = "shipspec/"
 

@@ -13,12 +13,12 @@ from typing import Any, Literal, NamedTuple
 import jinja2
 
 from .. import __version__, templating
+from ..resources import compiled_templates_dir, templates_dir
 from ..spec import defaults, valuepaths
+from ..spec.model import Environment, Spec
+from ..spec.validation import LoadedSpec
 from . import header, plan, yamlout
 from .providers import travis
-from ..spec.model import Environment, Spec
-from ..resources import compiled_templates_dir, templates_dir
-from ..spec.validation import LoadedSpec
 
 Root = Literal["app", "charts"]
 TRIVY_IMAGE = "docker.io/aquasec/trivy:0.72.0"

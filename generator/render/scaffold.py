@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ..resources import schema_source, template_texts
 from ..spec import defaults
 from ..spec.model import DEFAULT_ENVIRONMENTS, Spec
 from .core import environment
-from ..resources import schema_source, template_texts
 
 SPEC_NAME = "shipspec.yaml"
 DEFAULT_CHECKOUT = "../charts"

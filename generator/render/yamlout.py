@@ -8,12 +8,12 @@ version could read them as anything but that string.
 
 from __future__ import annotations
 
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
 import math
 import re
 import shlex
 from collections.abc import Callable, Mapping
 from functools import lru_cache
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 # Besides what JSON escapes: DEL, C1 controls and the line/paragraph separators,

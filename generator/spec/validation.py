@@ -9,8 +9,8 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from . import rules
 from ..errors import InvalidSpec, Problem
+from . import rules
 from .loader import Document
 from .model import Spec
 
