@@ -65,7 +65,7 @@ import yaml
 
 from ci_sim.common import (ZERO_SHA, JobRun, Run, SimulationError, Stubs, changed_files, fetch_checkout, git,
                            make_merge_commit, rev, run_command)
-from tools import NODE_MODULES, REPO_ROOT, require_tool
+from tools import REPO_ROOT, require_tool
 
 MATRIX_LIMIT = 256  # "A matrix will generate a maximum of 256 jobs per workflow run" (docs, limits)
 NOOP_ACTIONS = {"actions/setup-python", "actions/setup-node", "actions/setup-go", "actions/cache",
@@ -83,13 +83,13 @@ class _Engine:
     _lock = threading.Lock()
 
     def __init__(self) -> None:
-        node = require_tool("node")
-        if not (NODE_MODULES / "@actions" / "expressions").is_dir():
-            raise SimulationError(f"node packages missing in {NODE_MODULES}: run `bash tests/install-tools.sh`")
+        from ci_tools import node_modules  # skips locally, fails under CI=true, when they are missing
+
+        node, modules = require_tool("node"), node_modules()
         scripts = REPO_ROOT / "tests" / "node"
         self.process = subprocess.Popen(
             [node, "--import", str(scripts / "json-loader.mjs"), str(scripts / "workflow-sim.mjs"),
-             str(NODE_MODULES)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             str(modules)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         atexit.register(self.close)
 
     @classmethod
@@ -610,16 +610,25 @@ def _step(world: _World, step: dict[str, Any], raw_step: dict[str, Any], context
 
 
 def _checkout(world: _World, inputs: Mapping[str, Any], workspace: Path) -> tuple[int, str]:
-    """actions/checkout for the workflow's own repository (see the module docstring for the sources)."""
     if inputs.get("repository") not in (None, "", "acme/app"):
         raise SimulationError(f"ci_sim checks out only the workflow's repository, not {inputs['repository']}")
-    ref, commit = as_string(inputs.get("ref", "")), ""
-    if not ref:
-        ref, commit = world.event.ref, world.event.sha
-    elif re.fullmatch(r"[0-9a-fA-F]{40}", ref):
-        ref, commit = "", ref
     depth = int(as_string(inputs.get("fetch-depth", "1")) or 1)
     target = workspace / as_string(inputs.get("path", "")) if inputs.get("path") else workspace
+    try:
+        checkout(world.source, world.event, target, ref=as_string(inputs.get("ref", "")), fetch_depth=depth)
+    except SimulationError as error:
+        return 1, str(error)
+    return 0, f"checked out {as_string(inputs.get('ref', '')) or world.event.ref} (fetch-depth {depth})"
+
+
+def checkout(source: Path, event: Event, target: Path, *, ref: str = "", fetch_depth: int = 1) -> Path:
+    """The folder `actions/checkout` makes for `event` with these inputs (see the module docstring)."""
+    commit = ""
+    if not ref:
+        ref, commit = event.ref, event.sha
+    elif re.fullmatch(r"[0-9a-fA-F]{40}", ref):
+        ref, commit = "", ref
+    depth = fetch_depth
     upper = ref.upper()
     if depth <= 0:
         refspecs = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]
@@ -631,26 +640,23 @@ def _checkout(world: _World, inputs: Mapping[str, Any], workspace: Path) -> tupl
         refspecs = _refspec(ref, commit)
     if upper.startswith("REFS/HEADS/"):
         branch = ref[len("refs/heads/"):]
-        checkout = ["-B", branch, f"refs/remotes/origin/{branch}"]
+        start = ["-B", branch, f"refs/remotes/origin/{branch}"]
     elif upper.startswith("REFS/PULL/"):
-        checkout = [f"refs/remotes/pull/{ref[len('refs/pull/'):]}"]
+        start = [f"refs/remotes/pull/{ref[len('refs/pull/'):]}"]
     elif not ref:
-        checkout = [commit]
+        start = [commit]
     elif upper.startswith("REFS/"):
-        checkout = [ref]
+        start = [ref]
     else:
-        checkout = ["-B", ref, f"refs/remotes/origin/{ref}"]
-    try:
-        fetch_checkout(world.source, target, refspecs=refspecs, depth=None if depth <= 0 else depth,
-                       checkout=checkout, tags=depth <= 0)
-        if depth <= 0 and upper.startswith("REFS/HEADS/") and commit:
-            # testRef: the branch may have moved since the event; fetch the event's commit then.
-            if git(target, "rev-parse", f"refs/remotes/origin/{ref[len('refs/heads/'):]}") != commit:
-                git(target, "fetch", "-q", "origin", *_refspec(ref, commit))
-                git(target, "checkout", "-q", "--force", *checkout)
-    except SimulationError as error:
-        return 1, str(error)
-    return 0, f"checked out {ref or commit} (fetch-depth {depth})"
+        start = ["-B", ref, f"refs/remotes/origin/{ref}"]
+    fetch_checkout(source, target, refspecs=refspecs, depth=None if depth <= 0 else depth, checkout=start,
+                   tags=depth <= 0)
+    if depth <= 0 and upper.startswith("REFS/HEADS/") and commit:
+        # testRef: the branch may have moved since the event; fetch the event's commit then.
+        if git(target, "rev-parse", f"refs/remotes/origin/{ref[len('refs/heads/'):]}") != commit:
+            git(target, "fetch", "-q", "origin", *_refspec(ref, commit))
+            git(target, "checkout", "-q", "--force", *start)
+    return target
 
 
 def _refspec(ref: str, commit: str) -> list[str]:
@@ -673,5 +679,5 @@ def _refspec(ref: str, commit: str) -> list[str]:
     return [f"+{ref}:{ref}"]
 
 
-__all__ = ["Event", "push", "pull_request", "schedule", "workflow_dispatch", "simulate", "parse_workflow",
+__all__ = ["Event", "push", "pull_request", "schedule", "workflow_dispatch", "simulate", "checkout", "parse_workflow",
            "evaluate", "expand_matrix", "filter_match", "filter_list", "triggered"]

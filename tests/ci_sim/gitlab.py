@@ -474,16 +474,24 @@ def _bash(lines: Sequence[str], cwd: Path, env: Mapping[str, str], home: Path) -
 
 
 def _checkout(world: _Pipeline, workspace: Path, depth: int, pipeline_id: int) -> None:
+    checkout(world.source, world.event, workspace, git_depth=depth, pipeline_id=pipeline_id)
+
+
+def checkout(source: Path, event: Event, target: Path, *, git_depth: int = DEFAULT_GIT_DEPTH,
+             pipeline_id: int | None = None) -> Path:
     """The runner's fetch (see the module docstring): the persistent pipeline ref, plus the branch (depth
     > 0) or every branch and tag (depth 0), then a detached checkout of the pipeline's sha."""
-    event = world.event
+    if pipeline_id is None:
+        pipeline_id = next(_pipeline_ids)
+        git(source, "update-ref", f"refs/pipelines/{pipeline_id}", event.sha)
+    depth = git_depth
     refspecs = [f"+refs/pipelines/{pipeline_id}:refs/pipelines/{pipeline_id}"]
     if depth > 0:
         if event.branch and not event.merge_request:
             refspecs.append(f"+refs/heads/{event.branch}:refs/remotes/origin/{event.branch}")
     else:
         refspecs += ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]
-    fetch_checkout(world.source, workspace, refspecs=refspecs, depth=depth or None, checkout=[event.sha])
+    return fetch_checkout(source, target, refspecs=refspecs, depth=depth or None, checkout=[event.sha])
 
 
 def _trigger(world: _Pipeline, job: _Job, known: Mapping[str, str], result: JobRun,
@@ -524,5 +532,5 @@ def _trigger(world: _Pipeline, job: _Job, known: Mapping[str, str], result: JobR
     return result
 
 
-__all__ = ["Event", "push", "merge_request", "schedule", "web", "simulate", "load_config", "predefined",
+__all__ = ["Event", "push", "merge_request", "schedule", "web", "simulate", "checkout", "load_config", "predefined",
            "modified_paths", "expand", "Run", "JobRun", "SimulationError"]

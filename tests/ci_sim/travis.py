@@ -216,7 +216,12 @@ def _global_env(config: Mapping[str, Any], event: Event, secrets: Mapping[str, s
 
 
 def _clone(source: Path, config: Mapping[str, Any], event: Event, build_dir: Path) -> list[str]:
-    depth = ((config.get("git") or {}).get("depth", DEFAULT_DEPTH))
+    return checkout(source, event, build_dir, depth=(config.get("git") or {}).get("depth", DEFAULT_DEPTH))
+
+
+def checkout(source: Path, event: Event, build_dir: Path, *, depth: int | bool = DEFAULT_DEPTH) -> list[str]:
+    """Clone `source` into `build_dir` as travis-build does (see the module docstring); returns the git
+    commands it ran. `depth` False: the whole history."""
     args = ["clone", "-q"]
     if depth is not False:
         args.append(f"--depth={depth}")
@@ -309,4 +314,4 @@ def _deploy_guard(deploy: Any, event: Event) -> str:
     return "( " + " && ".join(f"[[ {c} ]]" for c in conditions) + " )" if conditions else "true"
 
 
-__all__ = ["Event", "push", "pull_request", "cron", "api", "simulate", "plan", "Run", "JobRun", "SimulationError"]
+__all__ = ["Event", "push", "pull_request", "cron", "api", "simulate", "checkout", "plan", "Run", "JobRun", "SimulationError"]
