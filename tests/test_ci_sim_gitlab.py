@@ -282,3 +282,36 @@ def test_a_failing_before_script_line_stops_the_job(tmp_path: Path) -> None:
 ])
 def test_fnmatch_follows_ruby(glob: str, path: str, matches: bool) -> None:
     assert gitlab_rules.fnmatch(glob, path) is matches
+
+
+def test_dotenv_reports_and_a_child_job_fetching_its_parents_artifacts(tmp_path: Path) -> None:
+    repo = project(tmp_path, """\
+stages: [plan, run]
+plan:
+  stage: plan
+  script:
+    - echo "AFFECTED=app lib" > plan.env
+    - echo "app" > affected.txt
+    - |
+      printf 'child:\\n  needs:\\n    - pipeline: $PARENT_PIPELINE_ID\\n      job: plan\\n  script: [make "$(cat affected.txt)" "$AFFECTED"]\\n' > child.yml
+  artifacts:
+    paths: [affected.txt, child.yml]
+    reports:
+      dotenv: plan.env
+use:
+  stage: run
+  script: [make use "$AFFECTED"]
+children:
+  stage: run
+  variables:
+    PARENT_PIPELINE_ID: $CI_PIPELINE_ID
+  trigger:
+    include:
+      - artifact: child.yml
+        job: plan
+    strategy: depend
+""")
+    run = simulate(repo, gitlab.push(repo.path, "master"), tmp_path / "run")
+    assert run.status == "success", [(job.name, job.log) for job in run.all_jobs()]
+    assert [(job.name, job.make_targets()) for job in run.all_jobs() if job.calls] == [
+        ("use", [(".", ("use", "app lib"))]), ("child", [(".", ("app", "app lib"))])]

@@ -241,6 +241,7 @@ class _Job:
     allow_failure: bool
     variables: dict[str, str]
     needs: list[str] | None  # None: wait for the earlier stages
+    pipeline_needs: list[tuple[str, str]] = field(default_factory=list)  # (pipeline id, job): artifacts only
 
 
 @dataclass
@@ -327,15 +328,21 @@ def _run_pipeline(world: _Pipeline, config: dict[str, Any]) -> Run:
         stage = spec.get("stage", "test")
         if stage not in stages:
             raise SimulationError(f"{name}: chosen stage {stage} does not exist; available stages are {stages}")
-        needs = None
+        needs, pipeline_needs = None, []
         if "needs" in spec:
             needs = []
             for need in spec["needs"] or []:
                 needed = need if isinstance(need, str) else need.get("job")
-                if needed is None:
-                    raise SimulationError(f"{name}: ci_sim emulates only needs on jobs of this pipeline")
+                if needed is None or (isinstance(need, dict) and "project" in need):
+                    raise SimulationError(f"{name}: ci_sim emulates needs on jobs of this or the parent pipeline only")
+                if isinstance(need, dict) and "pipeline" in need:
+                    # `needs:pipeline:job`: a child job fetches the artifacts of a job of its parent (#needspipelinejob)
+                    pipeline_needs.append((expand(str(need["pipeline"]), {**predefined_variables, **global_variables,
+                                                                          **job_variables, **above}), needed))
+                    continue
                 needs.append((needed, not isinstance(need, str) and bool(need.get("optional"))))
-        jobs[name] = _Job(name, spec, stage, when, bool(allow_failure), job_variables, needs)  # type: ignore[arg-type]
+        jobs[name] = _Job(name, spec, stage, when, bool(allow_failure), job_variables, needs,  # type: ignore[arg-type]
+                          pipeline_needs)
     for job in jobs.values():
         if job.needs is not None:
             for needed, optional in job.needs:  # type: ignore[misc]
@@ -404,9 +411,17 @@ def _run_job(world: _Pipeline, job: _Job, default: Mapping[str, Any], variables:
     workspace = home / "acme" / "app"
     result = JobRun(job.name, job.name, "success", stage=job.stage, allow_failure=job.allow_failure,
                     workspace=workspace)
+    inherited: dict[str, str] = {}  # dotenv reports of the jobs this one depends on (#artifactsreportsdotenv)
+    waits = job.needs if job.needs is not None else [
+        other for other in results if stages.index(jobs[other].stage) < stages.index(job.stage)]
+    dependencies = [(str(pipeline_id), name) for name in job.spec.get("dependencies", waits) or []]
+    for pipeline, name in [*dependencies, *job.pipeline_needs]:
+        dotenv = world.root / "artifacts" / pipeline / f"{name}.dotenv"
+        if dotenv.is_file():
+            inherited.update(_dotenv(dotenv))
     known = {"CI_JOB_NAME": job.name, "CI_JOB_STAGE": job.stage, "CI_JOB_ID": str(uuid.uuid4().int % 10**8),
              "CI_JOB_TOKEN": "ci-job-token", "CI_PROJECT_DIR": str(workspace), "CI_BUILDS_DIR": str(home),
-             **variables}
+             **variables, **inherited}
     for key in list(known):  # variables that name others are expanded (docs #use-cicd-variables-in-other-variables)
         if "$" in known[key] and not key.startswith(("CI_", "GITLAB_")):
             known[key] = expand(known[key], {k: v for k, v in known.items() if k != key})
@@ -423,11 +438,8 @@ def _run_job(world: _Pipeline, job: _Job, default: Mapping[str, Any], variables:
     except SimulationError as error:
         result.result, result.error = "failure", str(error)
         return result
-    waits = job.needs if job.needs is not None else [
-        other for other in results if stages.index(jobs[other].stage) < stages.index(job.stage)]
-    dependencies = job.spec.get("dependencies", waits)
-    for name in dependencies or []:
-        stored = world.root / "artifacts" / name
+    for pipeline, name in [*dependencies, *job.pipeline_needs]:
+        stored = world.root / "artifacts" / pipeline / name
         if stored.is_dir():
             shutil.copytree(stored, workspace, dirs_exist_ok=True)
     before = job.spec.get("before_script", default.get("before_script", []))
@@ -446,8 +458,16 @@ def _run_job(world: _Pipeline, job: _Job, default: Mapping[str, Any], variables:
     result.result = "success" if code == 0 else "failure"
     artifacts = job.spec.get("artifacts") or {}
     when = artifacts.get("when", "on_success")
-    if artifacts.get("paths") and (when == "always" or (when == "on_success") == (code == 0)):
-        stored = world.root / "artifacts" / job.name
+    keep = when == "always" or (when == "on_success") == (code == 0)
+    dotenv = (artifacts.get("reports") or {}).get("dotenv")
+    for report in ([dotenv] if isinstance(dotenv, str) else dotenv or []) if keep else []:
+        if (workspace / report).is_file():
+            target = world.root / "artifacts" / str(pipeline_id) / f"{job.name}.dotenv"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("a") as out:
+                out.write((workspace / report).read_text() + "\n")
+    if artifacts.get("paths") and keep:
+        stored = world.root / "artifacts" / str(pipeline_id) / job.name
         for pattern in artifacts["paths"]:
             for found in globlib.glob(expand(pattern, known), root_dir=workspace, recursive=True):
                 source = workspace / found
@@ -456,6 +476,16 @@ def _run_job(world: _Pipeline, job: _Job, default: Mapping[str, Any], variables:
                 (shutil.copytree if source.is_dir() else shutil.copy2)(source, target, **(
                     {"dirs_exist_ok": True} if source.is_dir() else {}))
     return result
+
+
+def _dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a dotenv report (GitLab reads no quotes and no multi-line values)."""
+    pairs = {}
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, value = line.split("=", 1)
+            pairs[key.strip()] = value
+    return pairs
 
 
 def _lines(block: Any) -> list[str]:
@@ -511,7 +541,7 @@ def _trigger(world: _Pipeline, job: _Job, known: Mapping[str, str], result: JobR
         if "artifact" not in include:
             raise SimulationError(f"{job.name}: ci_sim includes only local files and artifacts in a trigger")
         producer = include.get("job")
-        path = world.root / "artifacts" / str(producer) / include["artifact"]
+        path = world.root / "artifacts" / known["CI_PIPELINE_ID"] / str(producer) / include["artifact"]
         if producer not in results or not path.is_file():
             result.result, result.error = "failure", f"{include['artifact']} of job {producer} is not an artifact"
             return result
