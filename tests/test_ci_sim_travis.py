@@ -156,3 +156,13 @@ def test_stage_and_build_conditions_skip_silently(tmp_path: Path) -> None:
     gated.branch("dev")
     assert not simulate(gated, travis.push(gated.path, "dev"), tmp_path / "g").created
     assert simulate(gated, travis.push(gated.path, "master"), tmp_path / "m").ran() == ["job 1"]
+
+
+def test_job_env_and_a_matrix_env_is_refused(tmp_path: Path) -> None:
+    repo = project(tmp_path, "env:\n  global:\n    - A=global B=\"two words\"\njobs:\n  include:\n"
+                             "    - name: one\n      env: C=job\n      script: [make \"$A\" \"$B\" \"$C\"]\n")
+    run = simulate(repo, travis.push(repo.path, "master"), tmp_path / "run")
+    assert run.job("one").make_targets() == [(".", ("global", "two words", "job"))]
+    matrix = project(tmp_path / "matrix", "env:\n  - A=1\n  - A=2\nscript: [make]\n")
+    with pytest.raises(travis.SimulationError, match="matrix"):
+        simulate(matrix, travis.push(matrix.path, "master"), tmp_path / "m")

@@ -148,7 +148,8 @@ def plan(config: Mapping[str, Any], event: Event) -> tuple[list[_Job], str]:
     include = _list(jobs_config.get("include")) if isinstance(jobs_config, dict) else []
     if isinstance(jobs_config, dict) and jobs_config.get("exclude"):
         raise SimulationError("ci_sim does not emulate jobs.exclude")
-    if (config.get("env") or {}) and isinstance(config.get("env"), dict) and config["env"].get("jobs"):
+    env_config = config.get("env")
+    if (isinstance(env_config, dict) and env_config.get("jobs")) or (isinstance(env_config, list) and len(env_config) > 1):
         raise SimulationError("ci_sim does not emulate env.jobs (matrix expansion)")
     stage_conditions = {}
     stage_order: list[str] = []
@@ -202,7 +203,14 @@ def simulate(source: Path, travis_file: Path, event: Event, *, root: Path, secre
 
 def _global_env(config: Mapping[str, Any], event: Event, secrets: Mapping[str, str]) -> dict[str, str]:
     env_config = config.get("env")
-    entries = (env_config.get("global") if isinstance(env_config, dict) else env_config) or []
+    env = _env_entries((env_config.get("global") if isinstance(env_config, dict) else env_config) or [])
+    if not (event.type == "pull_request" and event.fork):
+        env.update(secrets)
+    return env
+
+
+def _env_entries(entries: Any) -> dict[str, str]:
+    """`FOO=bar BAZ="a b"` strings (or mappings); `secure:` entries are left to the caller's secrets."""
     env: dict[str, str] = {}
     for entry in _list(entries):
         if isinstance(entry, dict) and "secure" in entry:
@@ -210,8 +218,6 @@ def _global_env(config: Mapping[str, Any], event: Event, secrets: Mapping[str, s
         for word in shlex.split(str(entry)) if isinstance(entry, str) else [f"{k}={v}" for k, v in entry.items()]:
             key, _, value = word.partition("=")
             env[key] = value
-    if not (event.type == "pull_request" and event.fork):
-        env.update(secrets)
     return env
 
 
@@ -263,7 +269,7 @@ def _run_job(source: Path, config: Mapping[str, Any], event: Event, job: _Job, n
         "TRAVIS_PULL_REQUEST_SLUG": "acme/app" if event.pull_request is not None else "",
         "TRAVIS_REPO_SLUG": "acme/app", "TRAVIS_TAG": event.tag,
         "TRAVIS_SECURE_ENV_VARS": "false" if event.type == "pull_request" and event.fork else "true",
-        **_global_env(config, event, secrets),
+        **_global_env(config, event, secrets), **_env_entries(job.spec.get("env")),
     }
     result.env = dict(env)
     lines = ["_errored() { echo \"ci_sim: the job errored in $1\" >&2; exit 2; }", "export TRAVIS_TEST_RESULT="]
