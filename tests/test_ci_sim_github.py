@@ -3,6 +3,7 @@ and each emulated semantic on a small hand-written workflow."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,66 @@ def test_matrix_include_and_exclude_follow_the_documented_example() -> None:
         github.expand_matrix({"include": []})
     with pytest.raises(github.SimulationError, match="more than GitHub's 256"):
         github.expand_matrix({"a": list(range(257))})
+
+
+GATED = """\
+on: [push, pull_request]
+jobs:
+  plan:
+    runs-on: ubuntu-latest
+    outputs:
+      apps: ${{ steps.affected.outputs.apps }}
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+      - id: affected
+        env:
+          BASE: ${{ github.event.before || github.event.pull_request.base.sha }}
+        run: |
+          git diff --name-only "$BASE" HEAD -- services | cut -d/ -f2 | sort -u \\
+            | python -c 'import json, sys; print("apps=" + json.dumps(sys.stdin.read().split()))' >> "$GITHUB_OUTPUT"
+  build:
+    needs: plan
+    if: needs.plan.outputs.apps != '[]'
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        app: ${{ fromJSON(needs.plan.outputs.apps) }}
+    steps:
+      - uses: actions/checkout@v4
+      - run: make build
+        working-directory: services/${{ matrix.app }}
+  shipspec:
+    needs: [plan, build]
+    if: always()
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          test "${{ needs.plan.result }}" = success
+          test "${{ contains(needs.*.result, 'failure') || contains(needs.*.result, 'cancelled') }}" = false
+"""
+
+
+@pytest.mark.parametrize(("touch", "fail", "built", "verdict"), [
+    ("services/api/main.py", False, ["api"], "success"),
+    ("README.md", False, [], "success"),
+    ("services/web/main.py", True, ["web"], "failure"),
+])
+def test_a_final_gate_job_is_the_verdict_over_a_fromjson_matrix(tmp_path: Path, touch: str, fail: bool,
+                                                                 built: list[str], verdict: str) -> None:
+    repo = SourceRepo(tmp_path / "src")
+    repo.commit("first", {".github/workflows/ci.yml": GATED, "services/api/main.py": "1\n",
+                          "services/web/main.py": "1\n", "README.md": "r\n"})
+    before = repo.sha()
+    repo.commit("change", {touch: "2\n"})
+    stubs = github.Stubs(tmp_path / "stubs")
+    if fail:
+        stubs.fail.append({"tool": "make", "word": "build", "cwd": "services/web"})
+    run = github.simulate(repo.path, repo.path / ".github/workflows/ci.yml", github.push(repo.path, "master", before),
+                          root=tmp_path / "run", stubs=stubs)
+    assert run.job("plan").outputs == {"apps": json.dumps(built)}
+    assert [(cwd, argv) for _, cwd, argv in run.make_targets()] == [(f"services/{app}", ("build",)) for app in built]
+    if not built:
+        assert run.job("build").result == "skipped"  # skipped, not an empty matrix that fails
+    assert run.job("shipspec").result == verdict

@@ -315,3 +315,31 @@ children:
     assert run.status == "success", [(job.name, job.log) for job in run.all_jobs()]
     assert [(job.name, job.make_targets()) for job in run.all_jobs() if job.calls] == [
         ("use", [(".", ("use", "app lib"))]), ("child", [(".", ("app", "app lib"))])]
+
+
+def test_workflow_rules_with_changes_and_the_predefined_variables(tmp_path: Path) -> None:
+    repo = project(tmp_path, """\
+workflow:
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+      variables:
+        KIND: mr
+    - changes: [app/**/*]
+      variables:
+        KIND: app
+job:
+  script:
+    - make "$KIND" "$CI_PIPELINE_SOURCE" "$CI_COMMIT_REF_NAME" "${CI_COMMIT_BRANCH:-none}" "$CI_COMMIT_BEFORE_SHA"
+    - make "${CI_MERGE_REQUEST_TARGET_BRANCH_NAME:-none}" "${CI_MERGE_REQUEST_DIFF_BASE_SHA:-none}"
+""")
+    first = repo.sha()
+    repo.commit("lib only", {"lib/l.txt": "2\n"})
+    assert not simulate(repo, gitlab.push(repo.path, "master", first), tmp_path / "lib").created
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.commit("app", {"app/a.txt": "2\n"})
+    run = simulate(repo, gitlab.push(repo.path, "topic", "master"), tmp_path / "push")
+    assert run.job("job").make_targets() == [(".", ("app", "push", "topic", "topic", repo.sha("master"))),
+                                             (".", ("none", "none"))]
+    run = simulate(repo, gitlab.merge_request(repo.path, "topic", "master"), tmp_path / "mr")
+    assert run.job("job").make_targets() == [(".", ("mr", "merge_request_event", "topic", "none", "0" * 40)),
+                                             (".", ("master", repo.sha("master")))]
