@@ -53,3 +53,15 @@ def test_stubs_fail_on_demand_and_can_run_the_real_make(tmp_path: Path) -> None:
     run = github.simulate(repo.path, workflow, github.push(repo.path, "feature"), root=tmp_path / "b", stubs=stubs)
     assert run.job("build, test, scan").result == "failure" and run.status == "failure"
     assert "fails (as the test asked)" in run.job("build, test, scan").log
+
+
+def test_actions_checkout_ref_input_names_a_branch_or_a_commit(deep: SourceRepo, tmp_path: Path) -> None:
+    event = github.push(deep.path, "master")
+    branch = github.checkout(deep.path, event, tmp_path / "branch", ref="dev")
+    assert git(branch, "branch", "--show-current") == "dev" and git(branch, "rev-parse", "HEAD") == deep.sha("dev")
+    sha = deep.sha("HEAD~7")
+    commit = github.checkout(deep.path, event, tmp_path / "sha", ref=sha)
+    assert git(commit, "rev-parse", "HEAD") == sha and git(commit, "branch", "--show-current") == ""
+    assert git(commit, "rev-list", "--count", "HEAD") == "1"
+    qualified = github.checkout(deep.path, event, tmp_path / "qualified", ref="refs/heads/topic", fetch_depth=0)
+    assert git(qualified, "branch", "--show-current") == "topic" and not is_shallow(qualified)
