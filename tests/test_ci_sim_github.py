@@ -347,3 +347,17 @@ def test_a_final_gate_job_is_the_verdict_over_a_fromjson_matrix(tmp_path: Path, 
     if not built:
         assert run.job("build").result == "skipped"  # skipped, not an empty matrix that fails
     assert run.job("shipspec").result == verdict
+
+
+def test_documented_limits_of_path_filters_and_file_size(tmp_path: Path) -> None:
+    repo, path = workflow(tmp_path, "on:\n  push:\n    paths: ['zz/**']\njobs:\n  one:\n    runs-on: ubuntu-latest\n"
+                                    "    steps:\n      - run: make one\n")
+    before = repo.sha()
+    # 300 files sort before zz/: the one matching file is past the first 300, so the workflow does not run.
+    repo.commit("many", {**{f"a/{n:03}.txt": "x\n" for n in range(300)}, "zz/x.txt": "x\n"})
+    assert not github.simulate(repo.path, path, github.push(repo.path, "master", before), root=tmp_path / "a").created
+    repo.commit("few", {"a/000.txt": "y\n", "zz/x.txt": "y\n"})
+    assert github.simulate(repo.path, path, github.push(repo.path, "master", "HEAD~1"), root=tmp_path / "b").created
+    path.write_text(path.read_text() + "#" * (500 * 1024))
+    run = github.simulate(repo.path, path, github.push(repo.path, "master", "HEAD~1"), root=tmp_path / "c")
+    assert not run.created and "larger than 500 KB" in run.reason

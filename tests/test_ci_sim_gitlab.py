@@ -343,3 +343,19 @@ job:
     run = simulate(repo, gitlab.merge_request(repo.path, "topic", "master"), tmp_path / "mr")
     assert run.job("job").make_targets() == [(".", ("mr", "merge_request_event", "topic", "none", "0" * 40)),
                                              (".", ("master", repo.sha("master")))]
+
+
+def test_documented_limits(tmp_path: Path) -> None:
+    jobs = "".join(f"app-{n}:\n  script: [make {n}]\n" for n in range(51))
+    gate = "gate:\n  stage: deploy\n  needs: [" + ", ".join(f"app-{n}" for n in range(51)) + "]\n  script: [make gate]\n"
+    repo = project(tmp_path, jobs + gate)
+    run = simulate(repo, gitlab.push(repo.path, "master"), tmp_path / "needs")
+    assert not run.created and run.reason == "One job can only need 50 others, but you have 51."
+    (repo.path / ".gitlab-ci.yml").write_text(jobs)
+    run = gitlab.simulate(repo.path, repo.path / ".gitlab-ci.yml", gitlab.push(repo.path, "master"),
+                          root=tmp_path / "size", max_jobs=50)
+    assert not run.created and run.reason.startswith("size_limit_exceeded: 51 jobs")
+    (repo.path / ".gitlab-ci.yml").write_text("job:\n  rules:\n    - changes: [" + ", ".join(f"d{n}/*" for n in range(51))
+                                              + "]\n  script: [make]\n")
+    with pytest.raises(gitlab.SimulationError, match="51 patterns, at most 50"):
+        simulate(repo, gitlab.push(repo.path, "master"), tmp_path / "changes")

@@ -68,6 +68,13 @@ from ci_sim.common import (ZERO_SHA, JobRun, Run, SimulationError, Stubs, change
 from tools import REPO_ROOT, require_tool
 
 MATRIX_LIMIT = 256  # "A matrix will generate a maximum of 256 jobs per workflow run" (docs, limits)
+FILE_LIMIT = 500 * 1024  # "A workflow file larger than 500 KB will not start runs" (docs.github.com/en/actions/reference/limits)
+# workflow-syntax #git-diff-comparisons: "Diffs are limited to 300 files. If there are files changed that
+# aren't matched in the first 300 files returned by the filter, the workflow will not run"; "If you push
+# more than 1,000 commits, or if GitHub does not generate the diff due to a timeout, the workflow will
+# always run". GitHub does not say in which order it returns files: git's (sorted by path) is used.
+DIFF_FILES_LIMIT = 300
+DIFF_COMMITS_LIMIT = 1000
 NOOP_ACTIONS = {"actions/setup-python", "actions/setup-node", "actions/setup-go", "actions/cache",
                 "actions/cache/restore", "actions/cache/save", "azure/setup-helm", "docker/setup-buildx-action",
                 "docker/login-action"}
@@ -304,7 +311,11 @@ def triggered(events: Mapping[str, Any], event: Event, source: Path) -> tuple[bo
     if "paths" in config or "paths-ignore" in config:
         changed = changed_files(source, event.diff[0], event.diff[1], merge_base=event.diff[2]) \
             if event.diff else None
+        if event.diff and not event.diff[2] and int(git(source, "rev-list", "--count",
+                                                        f"{event.diff[0]}..{event.diff[1]}")) > DIFF_COMMITS_LIMIT:
+            changed = None
         if changed is not None:
+            changed = changed[:DIFF_FILES_LIMIT]
             if "paths" in config and not any(filter_list(config["paths"], path) for path in changed):
                 return False, f"no changed path matches on.{event.name}.paths"
             if "paths-ignore" in config and all(filter_list(config["paths-ignore"], path) for path in changed):
@@ -377,6 +388,9 @@ def simulate(source: Path, workflow: Path, event: Event, *, root: Path, secrets:
     `root`: the jobs the run shows, in the order they ran, with their results, matrix values, outputs and
     the stub calls their steps made."""
     root.mkdir(parents=True, exist_ok=True)
+    if workflow.stat().st_size > FILE_LIMIT:
+        return Run("github", created=False, status="none",
+                   reason=f"{workflow.name} is {workflow.stat().st_size} bytes: larger than 500 KB, it starts no run")
     template = parse_workflow(workflow)
     raw = yaml.safe_load(workflow.read_text()) or {}
     run = Run("github", created=False, status="none")

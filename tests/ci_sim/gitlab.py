@@ -60,6 +60,14 @@ from ci_sim.common import (ZERO_SHA, JobRun, Run, SimulationError, Stubs, change
 
 DEFAULT_STAGES = [".pre", "build", "test", "deploy", ".post"]
 DEFAULT_GIT_DEPTH = 20
+# Limits (docs.gitlab.com/ci/yaml/#needs: "For GitLab.com, the limit is 50", the self-managed default
+# too; #ruleschanges: "A maximum of 50 patterns or file paths can be defined per rules:changes section";
+# downstream_pipelines: "You can include up to three configuration files when defining a child
+# pipeline"). Jobs per pipeline (`ci_pipeline_size`) are off on self-managed and 500 on GitLab.com Free
+# (docs.gitlab.com/user/gitlab_com "Maximum jobs in a single pipeline"): pass max_jobs to check one.
+NEEDS_LIMIT = 50
+CHANGES_LIMIT = 50
+TRIGGER_INCLUDE_LIMIT = 3
 RESERVED = {"default", "include", "stages", "variables", "workflow", "image", "services", "cache", "before_script",
             "after_script"}
 IGNORED_KEYS = {"image", "services", "cache", "resource_group", "interruptible", "tags", "timeout", "retry",
@@ -172,6 +180,7 @@ _Loader.add_constructor("!reference", lambda loader, node: _Reference(loader.con
 def load_config(path: Path, project: Path) -> dict[str, Any]:
     """A CI file with its `include: local` files merged in, `!reference` tags and `extends` resolved."""
     config = yaml.load(path.read_text(), Loader=_Loader) or {}
+    _check_changes(config, path)
     includes = config.pop("include", None) or []
     merged: dict[str, Any] = {}
     for include in includes if isinstance(includes, list) else [includes]:
@@ -185,6 +194,15 @@ def load_config(path: Path, project: Path) -> dict[str, Any]:
         if isinstance(job, dict) and "extends" in job:
             merged[name] = _extend(merged, name, set())
     return merged
+
+
+def _check_changes(config: Mapping[str, Any], path: Path) -> None:
+    for name, job in config.items():
+        for rule in (job.get("rules") or []) if isinstance(job, dict) and isinstance(job.get("rules"), list) else []:
+            changes = rule.get("changes") if isinstance(rule, dict) else None
+            paths = changes.get("paths", []) if isinstance(changes, dict) else changes or []
+            if len(paths) > CHANGES_LIMIT:
+                raise SimulationError(f"{path}: {name}: rules:changes has {len(paths)} patterns, at most {CHANGES_LIMIT}")
 
 
 def _resolve_references(value: Any, config: Mapping[str, Any]) -> Any:
@@ -254,6 +272,7 @@ class _Pipeline:
     modified: list[str] | None
     trigger_variables: dict[str, str] = field(default_factory=dict)
     pipeline_source: str | None = None
+    max_jobs: int | None = None
 
 
 def modified_paths(source: Path, event: Event) -> list[str] | None:
@@ -265,13 +284,15 @@ def modified_paths(source: Path, event: Event) -> list[str] | None:
     return None
 
 
-def simulate(source: Path, ci_file: Path, event: Event, *, root: Path, stubs: Stubs | None = None) -> Run:
+def simulate(source: Path, ci_file: Path, event: Event, *, root: Path, stubs: Stubs | None = None,
+             max_jobs: int | None = None) -> Run:
     """Create and run the pipeline of `ci_file` (read from disk, includes relative to `source`) for
     `event`, in folder `root`. Returns the jobs it shows, in the order they ran; a trigger job's
-    `child` is the downstream pipeline's Run."""
+    `child` is the downstream pipeline's Run. `max_jobs`: the instance's jobs-per-pipeline limit."""
     root.mkdir(parents=True, exist_ok=True)
     config = load_config(ci_file, source)
-    world = _Pipeline(source, root, event, stubs or Stubs(root / "stubs"), 0, modified_paths(source, event))
+    world = _Pipeline(source, root, event, stubs or Stubs(root / "stubs"), 0, modified_paths(source, event),
+                      max_jobs=max_jobs)
     return _run_pipeline(world, config)
 
 
@@ -352,6 +373,14 @@ def _run_pipeline(world: _Pipeline, config: dict[str, Any]) -> Run:
             job.needs = [needed for needed, _ in job.needs if needed in jobs]  # type: ignore[misc]
     if not jobs:
         run.reason = "The resulting pipeline would have been empty. Review the rules configuration for the relevant jobs."
+        return run
+    for job in jobs.values():
+        if job.needs is not None and len(job.needs) + len(job.pipeline_needs) > NEEDS_LIMIT:
+            # The error GitLab shows (gitlab issue 419720).
+            run.reason = f"One job can only need {NEEDS_LIMIT} others, but you have {len(job.needs)}."
+            return run
+    if world.max_jobs is not None and len(jobs) > world.max_jobs:
+        run.reason = f"size_limit_exceeded: {len(jobs)} jobs, more than {world.max_jobs} (ci_pipeline_size)"
         return run
     run.created = True
     order = _order(jobs, stages)
@@ -532,6 +561,8 @@ def _trigger(world: _Pipeline, job: _Job, known: Mapping[str, str], result: JobR
     if world.depth >= 2:
         raise SimulationError(f"{job.name}: child pipelines have a maximum depth of two levels")
     includes = trigger["include"] if isinstance(trigger["include"], list) else [trigger["include"]]
+    if len(includes) > TRIGGER_INCLUDE_LIMIT:
+        raise SimulationError(f"{job.name}: trigger:include has {len(includes)} files, at most {TRIGGER_INCLUDE_LIMIT}")
     config: dict[str, Any] = {}
     for include in includes:
         if isinstance(include, str) or "local" in include:
@@ -549,7 +580,7 @@ def _trigger(world: _Pipeline, job: _Job, known: Mapping[str, str], result: JobR
     child_world = _Pipeline(world.source, world.root, world.event, world.stubs, world.depth + 1, world.modified,
                             trigger_variables={key: expand(value, known) for key, value in
                                                _variables(job.spec.get("variables")).items()},
-                            pipeline_source="parent_pipeline")
+                            pipeline_source="parent_pipeline", max_jobs=world.max_jobs)
     child = _run_pipeline(child_world, config)
     result.child = child
     if not child.created:

@@ -53,6 +53,7 @@ import travis_conditions
 from ci_sim.common import ZERO_SHA, JobRun, Run, SimulationError, Stubs, git, make_merge_commit, rev, run_command
 
 DEFAULT_DEPTH = 50
+JOBS_LIMIT = 200  # "Build matrixes are currently limited to a maximum of 200 jobs" (/user/build-matrix)
 PHASES = ("before_install", "install", "before_script", "script", "after_success", "after_failure",
           "before_deploy", "deploy", "after_deploy", "after_script")
 
@@ -171,6 +172,8 @@ def plan(config: Mapping[str, Any], event: Event) -> tuple[list[_Job], str]:
                         for key, value in rule.items()) for rule in allowed)
         jobs.append(_Job(name, stage, dict(spec), allow))
     jobs.sort(key=lambda job: stage_order.index(job.stage))
+    if len(jobs) > JOBS_LIMIT:
+        raise SimulationError(f"the build has {len(jobs)} jobs, more than Travis's {JOBS_LIMIT}")
     if not jobs:
         return [], "no job's condition holds"
     return jobs, ""
