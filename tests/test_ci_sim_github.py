@@ -227,6 +227,8 @@ jobs:
     ("pull_request: {branches: [dev]}", "pr", False),
     ("schedule: [{cron: '0 1 * * *'}]", "schedule", True),
     ("pull_request:", "push-master", False),
+    ("pull_request:", "pr-closed", False),
+    ("pull_request: {types: [closed]}", "pr-closed", True),
 ])
 def test_on_filters(tmp_path: Path, on: str, event: str, runs: bool) -> None:
     repo, path = workflow(tmp_path, f"on:\n  {on}\njobs:\n  one:\n    runs-on: ubuntu-latest\n    steps:\n"
@@ -237,6 +239,7 @@ def test_on_filters(tmp_path: Path, on: str, event: str, runs: bool) -> None:
     events = {"push-master": lambda: github.push(repo.path, "master", before),
               "push-dev": lambda: github.push(repo.path, "dev", before),
               "pr": lambda: github.pull_request(repo.path, "dev", "master"),
+              "pr-closed": lambda: github.pull_request(repo.path, "dev", "master", action="closed"),
               "schedule": lambda: github.schedule(repo.path)}
     run = github.simulate(repo.path, path, events[event](), root=tmp_path / "run")
     assert run.created == runs, run.reason

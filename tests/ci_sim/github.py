@@ -226,13 +226,15 @@ def push(source: Path, branch: str, before: str | None = None, *, default_branch
     return Event("push", f"refs/heads/{branch}", sha, payload, default_branch=default_branch, diff=diff)
 
 
-def pull_request(source: Path, head: str, base: str, number: int = 1, *, default_branch: str = "master") -> Event:
+def pull_request(source: Path, head: str, base: str, number: int = 1, *, default_branch: str = "master",
+                 action: str = "synchronize") -> Event:
     """A pull request from branch `head` into branch `base`; its merge commit is written to
-    refs/pull/<number>/merge of `source`, as GitHub does, and is the run's sha."""
+    refs/pull/<number>/merge of `source`, as GitHub does, and is the run's sha. `action`: opened,
+    synchronize (a push to it), reopened, ... (on.pull_request.types defaults to those three)."""
     ref = f"refs/pull/{number}/merge"
     sha = make_merge_commit(source, f"refs/heads/{head}", f"refs/heads/{base}", ref)
     head_sha, base_sha = rev(source, f"refs/heads/{head}"), rev(source, f"refs/heads/{base}")
-    payload = {"action": "synchronize", "number": number, "repository": _repository(default_branch),
+    payload = {"action": action, "number": number, "repository": _repository(default_branch),
                "pull_request": {"number": number, "draft": False, "merge_commit_sha": sha,
                                 "head": {"ref": head, "sha": head_sha}, "base": {"ref": base, "sha": base_sha}}}
     return Event("pull_request", ref, sha, payload, base_ref=base, head_ref=head, default_branch=default_branch,
@@ -303,6 +305,12 @@ def triggered(events: Mapping[str, Any], event: Event, source: Path) -> tuple[bo
     config = events[event.name] or {}
     if event.name == "schedule" or not isinstance(config, dict):
         return True, ""
+    if event.name == "pull_request":
+        # "By default, a workflow only runs when a pull_request event's activity type is opened,
+        # synchronize, or reopened" (events-that-trigger-workflows #pull_request).
+        types = config.get("types") or ["opened", "synchronize", "reopened"]
+        if event.payload.get("action") not in types:
+            return False, f"pull_request action {event.payload.get('action')} not in {types}"
     branch = event.base_ref if event.name == "pull_request" else event.ref.removeprefix("refs/heads/")
     if "branches" in config and not filter_list(config["branches"], branch):
         return False, f"branch {branch} not in on.{event.name}.branches"
