@@ -117,7 +117,7 @@ class FakeArgoCD:
             return (404, error(5, f'applications.argoproj.io "{name}" not found')) if projects \
                 else PERMISSION_DENIED
         state = script.pop(0) if len(script) > 1 else script[0]
-        if isinstance(state, dict) and projects and projects != [state["spec"]["project"]]:
+        if isinstance(state, dict) and "spec" in state and projects != [state["spec"]["project"]] and projects:
             return 404, error(5, f'applications.argoproj.io "{name}" not found')
         return (200, state) if isinstance(state, (dict, bytes)) else state
 

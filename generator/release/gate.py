@@ -186,10 +186,10 @@ def run(gate: Gate, *, wait: float = 0.0, clock: Callable[[], float] = time.mono
             decision = None
         left = deadline - clock()
         if decision is not None:
-            publisher.publish(decision)
             waiting = decision.verdict == "pending" and left > 0
             out(f"gate {gate.env}: {decision.verdict}: {decision.description} ({decision.url})"
                 + (f"; looking again in {min(delay, left):.0f}s, {_minutes(left)} left" if waiting else ""))
+            publisher.publish(decision)
             if decision.verdict != "pending":
                 return EXIT_OK if decision.verdict == "open" else EXIT_FAILED
         if left <= 0:
