@@ -237,3 +237,14 @@ def test_spec_errors_are_located_and_exit_2(tmp_path, capsys, field, value, mess
     err = capsys.readouterr().err
     line = 9 if field == "server" else 10
     assert exited.value.code == 2 and f"shipspec.yaml:{line}:" in err and f"argocd.{field}: {message}" in err
+
+
+def test_a_5xx_is_exit_1_at_once_but_looked_at_again_while_waiting(spec, argo, capsys) -> None:
+    unavailable = (503, {"error": "upstream connect error", "code": 14, "message": "upstream connect error"})
+    argo.script(APP, unavailable)
+    code, _, err = gate(spec, "prod", "--tag", NEW, capsys=capsys)
+    assert code == 1 and "HTTP 503: upstream connect error" in err and "Traceback" not in err
+    argo.script(APP, unavailable, healthy())
+    clock = Clock()
+    code, out, err = gate(spec, capsys=capsys, clock=clock, wait="5m")
+    assert code == 0 and clock.sleeps == [5.0] and "HTTP 503" in err

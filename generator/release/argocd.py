@@ -28,6 +28,10 @@ TOKEN_VARIABLE = "ARGOCD_AUTH_TOKEN"
 ROOT = "argocd.server in shipspec.yaml"
 
 
+class Unavailable(OperationFailed):
+    """Argo CD answered 5xx (restarting, or a proxy in front of it): worth another look later."""
+
+
 @dataclass(frozen=True)
 class Application:
     """What the gate and `status` read of a v1alpha1Application."""
@@ -70,6 +74,8 @@ class ArgoCD:
             data = httpjson.call("GET", url, {"Accept": "application/json", "Authorization": f"Bearer {self._token}"},
                                  where=where, root_variable=ROOT)
         except httpjson.HttpFailure as failure:
+            if failure.status >= 500:
+                raise Unavailable(self._http_error(failure, name)) from None
             raise OperationFailed(self._http_error(failure, name)) from None
         return self._parse(data, name, where)
 

@@ -179,7 +179,7 @@ def run(gate: Gate, *, wait: float = 0.0, clock: Callable[[], float] = time.mono
     while True:
         try:
             decision: Decision | None = decide(client.application(gate.application), gate)
-        except httpjson.Unreachable as exc:  # a blip of the network: worth the rest of the wait
+        except (httpjson.Unreachable, argocd.Unavailable) as exc:  # a blip: worth the rest of the wait
             if clock() >= deadline:
                 raise
             err(f"shipspec: {exc.message}")

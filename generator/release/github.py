@@ -95,7 +95,11 @@ class GitHub(OneOpenRequest):
         140 characters with 422 (seen in practice, not in its docs), so longer ones are cut."""
         body = {"state": state, "context": GATE_CONTEXT, "description": _cut(description, 140),
                 "target_url": target_url}
-        self._request("POST", f"statuses/{httpjson.quote(sha)}", body=body)
+        try:
+            self._request("POST", f"statuses/{httpjson.quote(sha)}", body=body)
+        except OperationFailed as exc:
+            raise OperationFailed(exc.message + "\n  hint: publishing shipspec/gate needs the token's "
+                                  "Commit statuses permission (read and write; classic scope repo:status)") from None
 
     def _request(self, method: str, path: str, *, query: dict[str, str] | None = None,
                  body: dict[str, Any] | None = None) -> Any:
