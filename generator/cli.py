@@ -177,7 +177,8 @@ def rollback(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_
               help="Read this local checkout of the charts repo instead of a fresh shallow clone.")
 def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, charts_dir: str | None) -> int:
     """Show, per app and environment, the tag the charts branch holds, pins, open promotion requests, and how
-    far each environment is behind the one before it (from git alone).
+    far each environment is behind the one before it (from git alone); with argocd.server and
+    ARGOCD_AUTH_TOKEN, also the sync, health and images Argo CD reports.
 
     Exit 0 ok, 1 charts repo unreadable, 2 bad input.
     """
