@@ -50,6 +50,7 @@ class FakeGitLab:
     hide_next_list: bool = False  # simulate a concurrent run: the list misses an MR that exists
     statuses: list[dict[str, Any]] = field(default_factory=list)  # every commit status created, in order
     heads: Callable[[str], str | None] | None = None  # branch -> its commit sha
+    status_conflicts: int = 0  # answer this many status writes with GitLab's 409 (an update in progress)
 
     def status_sequence(self, sha: str | None = None) -> list[tuple[str, str]]:
         """(sha, state) of each status created, or only the states of `sha`'s."""
@@ -106,6 +107,9 @@ class FakeGitLab:
         return found
 
     def _status(self, project: str, sha: str, body: dict[str, Any]) -> tuple[int, Any]:
+        if self.status_conflicts:
+            self.status_conflicts -= 1
+            return 409, {"message": "Another update to this commit status is in progress"}
         state, name = body.get("state"), body.get("name") or body.get("context") or "default"
         if state not in STATUS_STATES:
             return 400, {"error": "state does not have a valid value"}

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ci_tools import validate_gitlab_schema
 from tools import require_tool
-from validators import _make_env
+from validators import _make_env, assert_valid, validate_travis, validate_yamllint, yamllint_default_errors
 
 from shipspec.files.specfile import load
 from shipspec.render.core import render
@@ -91,3 +92,15 @@ def test_without_argocd_server_nothing_mentions_the_gate(tmp_path: Path, ci: str
     app, pipeline = render_app(tmp_path, ci, "")
     assert "gate" not in (app / "Makefile").read_text().lower()
     assert "gate" not in yaml.safe_dump(pipeline).lower() and "ARGOCD" not in yaml.safe_dump(pipeline)
+
+
+@pytest.mark.parametrize("ci", ["travis", "gitlab"])  # GitHub: the gated sample, with actionlint and zizmor
+def test_gated_pipelines_pass_their_providers_schema_and_yamllint(tmp_path: Path, ci: str) -> None:
+    app, _ = render_app(tmp_path, ci, GATED)
+    files = {o.path: text for o, text in render(load(app / "shipspec.yaml")).items() if o.root == "app"}
+    [(name, text)] = [(path, text) for path, text in files.items() if path != "Makefile"]
+    path = app / name
+    path.write_text(text)
+    assert_valid(validate_travis(path) if ci == "travis" else validate_gitlab_schema(path), name)
+    assert_valid(validate_yamllint(path), name)
+    assert_valid(yamllint_default_errors(path), name)

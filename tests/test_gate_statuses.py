@@ -128,3 +128,40 @@ def test_promote_without_argocd_server_publishes_no_status(world: World, monkeyp
         app = world.app(commits=2)
         assert promote("prod", "--tag", app.tags[1], "--pr", "--spec", str(app.spec))[0] == 0
     assert github.statuses == [] and len(github.pulls) == 1
+
+
+def test_a_waiting_gate_publishes_only_when_the_verdict_changes(world: World, argo: FakeArgoCD,  # noqa: F811
+                                                                monkeypatch, promote, capsys) -> None:  # noqa: F811
+    from shipspec.release import gate as gatemodule
+
+    with FakeGitHub(heads=heads(world)) as github:
+        monkeypatch.setenv("GITHUB_TOKEN", github.token)
+        monkeypatch.setenv("GITHUB_API_URL", github.url)
+        app = world.app(extra=f"argocd:\n  server: {argo.url}\n", commits=2)
+        tag = app.tags[1]
+        assert promote("prod", "--tag", tag, "--pr", "--spec", str(app.spec))[0] == 0
+        progressing = application("myapp-stag", images=[f"myrepo/myapp:{tag}"], health="Progressing")
+        argo.script("myapp-stag", progressing, progressing, progressing, application(
+            "myapp-stag", images=[f"myrepo/myapp:{tag}"]))
+        now = [0.0]
+        code = gatemodule.gate("prod", tag, wait="10m", spec=str(app.spec), clock=lambda: now[0],
+                               sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))
+    head = world.head(BRANCH)
+    assert code == 0 and len(argo.requests) == 4
+    assert github.status_sequence() == [(head, "pending"), (head, "pending"), (head, "success")]
+    assert capsys.readouterr().out.count("shipspec/gate pending on") == 1  # three pending looks, one status
+
+
+def test_gitlab_409_update_in_progress_is_retried(world: World, argo: FakeArgoCD, isolated_git: Path,  # noqa: F811
+                                                  monkeypatch, promote) -> None:  # noqa: F811
+    from shipspec.release import gitlab as gitlabmodule
+
+    monkeypatch.setattr(gitlabmodule, "STATUS_RETRY_SECONDS", 0.0)
+    isolated_git.write_text(f'[url "{world.bare.as_uri()}"]\n\tinsteadOf = {PLAIN_GITLAB}\n')
+    with FakeGitLab(heads=heads(world), status_conflicts=2) as gitlab:
+        monkeypatch.setenv("GITLAB_TOKEN", gitlab.token)
+        monkeypatch.setenv("GITLAB_API_URL", gitlab.url)
+        app = world.app(repo=PLAIN_GITLAB, extra=f"argocd:\n  server: {argo.url}\n", commits=2)
+        assert promote("prod", "--tag", app.tags[1], "--pr", "--spec", str(app.spec))[0] == 0
+        tries = [r for r in gitlab.requests if "/statuses/" in r.path]
+    assert gitlab.status_sequence() == [(world.head(BRANCH), "pending")] and len(tries) == 3

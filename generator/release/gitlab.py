@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ from .review import GATE_CONTEXT, OneOpenRequest, State
 TOKEN_VARIABLES = ("GITLAB_TOKEN", "SHIPSPEC_CHARTS_TOKEN")
 # GitLab answers a second open MR of one source branch with 409 and this text (seen on gitlab.com).
 _DUPLICATE = re.compile(r"another open merge request already exists", re.I)
+STATUS_ATTEMPTS = 3
+STATUS_RETRY_SECONDS = 1.0
 _SAME_STATE = re.compile(r"Cannot transition status via :(enqueue|run) from :(pending|running)")
 _STATES = {"pending": "pending", "success": "success", "failure": "failed"}
 _HINTS = {
@@ -126,11 +129,18 @@ class GitLab(OneOpenRequest):
         so, which is what was asked. `ref` names the merge request's source branch, as the docs require."""
         body = {"state": _STATES[state], "name": GATE_CONTEXT, "ref": branch, "description": description[:255],
                 "target_url": target_url}
-        try:
-            self._request("POST", f"statuses/{httpjson.quote(sha)}", body=body)
-        except OperationFailed as exc:
-            if not _SAME_STATE.search(exc.message):
-                raise
+        for attempt in range(STATUS_ATTEMPTS):
+            try:
+                self._request("POST", f"statuses/{httpjson.quote(sha)}", body=body)
+                return
+            except OperationFailed as exc:
+                if _SAME_STATE.search(exc.message):
+                    return
+                # 409 "Another update to this commit status is in progress": "Retry the request"
+                # (docs.gitlab.com/ci/ci_cd_for_external_repos/external_commit_statuses).
+                if "HTTP 409" not in exc.message or attempt == STATUS_ATTEMPTS - 1:
+                    raise
+                time.sleep(STATUS_RETRY_SECONDS * (attempt + 1))
 
     def _request(self, method: str, path: str, *, query: dict[str, str] | None = None,
                  body: dict[str, Any] | None = None) -> Any:
