@@ -130,6 +130,26 @@ def promote(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_r
     return command.run(env, tag, pr=pr, dry_run=dry_run, spec=spec, app_repo=app_repo, charts_url=charts_url)
 
 
+@cli.command(short_help="Is the environment before ENV running TAG, synced and healthy? (argocd.server)")
+@click.argument("env")
+@click.option("--tag", required=True, help="The image tag ENV is about to receive.")
+@click.option("--wait", metavar="DURATION", help="Look again, with backoff, until open, failed or DURATION "
+              "(e.g. 90s, 20m, 1h30m) has passed.")
+@click.option("--spec", type=click.Path(dir_okay=False), help="The app's spec.  [default: ./shipspec.yaml]")
+def gate(env: str, tag: str, wait: str | None, spec: str | None) -> int:
+    """Gate ENV's promotion on the environment before it, as Argo CD reports it.
+
+    Open when that environment's Application is Synced and Healthy, runs no
+    operation, and runs <image.repository>:TAG; failed at once when it is
+    Degraded or its last sync failed. The verdict is published as the commit
+    status shipspec/gate on the head of ENV's open pull/merge request. Reads
+    ARGOCD_AUTH_TOKEN. Exit 0 open, 1 not (yet) open or failed, 2 bad input.
+    """
+    from .commands import gate as command
+
+    return command.run(env, tag, wait=wait, spec=spec)
+
+
 @cli.command(short_help="Release an older tag that ran in ENV before.")
 @click.argument("env")
 @click.option("--to", "tag", required=True, help="The tag to go back to; it must have run in ENV before.")
@@ -157,7 +177,8 @@ def rollback(env: str, tag: str, pr: bool, dry_run: bool, spec: str | None, app_
               help="Read this local checkout of the charts repo instead of a fresh shallow clone.")
 def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, charts_dir: str | None) -> int:
     """Show, per app and environment, the tag the charts branch holds, pins, open promotion requests, and how
-    far each environment is behind the one before it (from git alone).
+    far each environment is behind the one before it (from git alone); with argocd.server and
+    ARGOCD_AUTH_TOKEN, also the sync, health and images Argo CD reports.
 
     Exit 0 ok, 1 charts repo unreadable, 2 bad input.
     """

@@ -13,7 +13,8 @@ import re
 
 MASK = "***"
 # Environment variables whose values must never be shown, wherever they appear.
-SECRET_VARIABLES = ("SHIPSPEC_CHARTS_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "GIT_PASSWORD")
+SECRET_VARIABLES = ("SHIPSPEC_CHARTS_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "GIT_PASSWORD",
+                    "ARGOCD_AUTH_TOKEN")
 # scheme://userinfo@ : the userinfo may hold a token alone or user:password.
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s'\"]*)@")
 # Tokens shorter than this are not masked as free text: "a" would mangle every word.

@@ -1,9 +1,12 @@
 """A small stand-in for the GitHub pulls API, on 127.0.0.1 only, for tests.
 
 It implements the three endpoints promote uses (list with head/base/state
-filters, create, update), answers like GitHub (401 on a bad token, 422 on a
-duplicate pull request) and records every request so tests can assert on
-exactly what was sent.
+filters, create, update) and "Create a commit status" (POST
+/repos/{owner}/{repo}/statuses/{sha}: state error|failure|pending|success,
+201; 422 on a description over 140 characters, as GitHub answers in
+practice), answers like GitHub (401 on a bad token, 422 on a duplicate pull
+request) and records every request so tests can assert on exactly what was
+sent. `heads` resolves a branch to its commit, for the pulls' `head.sha`.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 MAX_BODY = 1024 * 1024
 _PULLS = re.compile(r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/pulls(?:/(?P<number>\d+))?")
+_STATUSES = re.compile(r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/statuses/(?P<sha>[0-9a-f]{40})")
+STATUS_STATES = ("error", "failure", "pending", "success")
 
 
 @dataclass
@@ -35,6 +40,12 @@ class FakeGitHub:
     requests: list[Recorded] = field(default_factory=list)
     pulls: list[dict[str, Any]] = field(default_factory=list)
     hide_next_list: bool = False  # simulate a concurrent run: the list misses a PR that exists
+    statuses: list[dict[str, Any]] = field(default_factory=list)  # every commit status created, in order
+    heads: Callable[[str], str | None] | None = None  # branch -> its commit sha
+
+    def status_sequence(self, sha: str | None = None) -> list[tuple[str, str]]:
+        """(sha, state) of each status created, or only the states of `sha`'s."""
+        return [(s["sha"], s["state"]) for s in self.statuses if sha is None or s["sha"] == sha]
 
     def __enter__(self) -> FakeGitHub:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -54,6 +65,9 @@ class FakeGitHub:
         return f"http://{host}:{port}"
 
     def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        status = _STATUSES.fullmatch(path)
+        if status and method == "POST":
+            return self._status(status["owner"], status["repo"], status["sha"], body)
         match = _PULLS.fullmatch(path)
         if not match:
             return 404, {"message": "Not Found"}
@@ -70,10 +84,28 @@ class FakeGitHub:
         if self.hide_next_list:
             self.hide_next_list = False
             return []
-        return [p for p in self.pulls if p["_repo"] == (owner, repo)
-                and query.get("state", "open") in ("all", p["state"])
-                and ("head" not in query or query["head"] == p["head"]["label"])
-                and ("base" not in query or query["base"] == p["base"]["ref"])]
+        found = [p for p in self.pulls if p["_repo"] == (owner, repo)
+                 and query.get("state", "open") in ("all", p["state"])
+                 and ("head" not in query or query["head"] == p["head"]["label"])
+                 and ("base" not in query or query["base"] == p["base"]["ref"])]
+        for pull in found:
+            if self.heads is not None:
+                pull["head"]["sha"] = self.heads(pull["head"]["ref"])
+        return found
+
+    def _status(self, owner: str, repo: str, sha: str, body: dict[str, Any]) -> tuple[int, Any]:
+        if body.get("state") not in STATUS_STATES:
+            return 422, {"message": "Validation Failed", "errors": [{"resource": "Status", "field": "state",
+                                                                    "code": "invalid"}]}
+        if len(body.get("description") or "") > 140:
+            return 422, {"message": "Validation Failed", "errors": [
+                {"resource": "Status", "code": "custom", "field": "description",
+                 "message": "description is too long (maximum is 140 characters)"}]}
+        created = {"_repo": (owner, repo), "sha": sha, "id": len(self.statuses) + 1, "state": body["state"],
+                   "context": body.get("context", "default"), "description": body.get("description"),
+                   "target_url": body.get("target_url")}
+        self.statuses.append(created)
+        return 201, created
 
     def _create(self, owner: str, repo: str, body: dict[str, Any]) -> tuple[int, Any]:
         label = f"{owner}:{body['head']}"

@@ -7,6 +7,11 @@ instance under a relative URL), resolves the project from its URL-encoded
 path, and answers like GitLab: 401 `{"message": "401 Unauthorized"}` on a
 bad PRIVATE-TOKEN, 404 `{"message": "404 Project Not Found"}`, 409 on a
 second open merge request of one source branch. Every request is recorded.
+"Set the pipeline status of a commit" (POST /projects/:id/statuses/:sha:
+state pending|running|success|failed|canceled|skipped, 201) keeps GitLab's
+state machine for a same-named status: `pending` over `pending` (and
+`running` over `running`) is the 400 "Cannot transition status ..." GitLab
+answers. `heads` resolves a branch to its commit, for the merge requests' `sha`.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 MAX_BODY = 1024 * 1024
 # The raw (still encoded) path: the project id is one segment with %2F inside.
 _MRS = re.compile(r"(?P<root>.*/api/v4)/projects/(?P<project>[^/]+)/merge_requests(?:/(?P<iid>\d+))?")
+_STATUSES = re.compile(r"(?P<root>.*/api/v4)/projects/(?P<project>[^/]+)/statuses/(?P<sha>[0-9a-f]{40})")
+STATUS_STATES = ("pending", "running", "success", "failed", "canceled", "skipped")
 
 
 @dataclass
@@ -41,6 +48,13 @@ class FakeGitLab:
     requests: list[Recorded] = field(default_factory=list)
     merge_requests: list[dict[str, Any]] = field(default_factory=list)
     hide_next_list: bool = False  # simulate a concurrent run: the list misses an MR that exists
+    statuses: list[dict[str, Any]] = field(default_factory=list)  # every commit status created, in order
+    heads: Callable[[str], str | None] | None = None  # branch -> its commit sha
+    status_conflicts: int = 0  # answer this many status writes with GitLab's 409 (an update in progress)
+
+    def status_sequence(self, sha: str | None = None) -> list[tuple[str, str]]:
+        """(sha, state) of each status created, or only the states of `sha`'s."""
+        return [(s["sha"], s["status"]) for s in self.statuses if sha is None or s["sha"] == sha]
 
     def __enter__(self) -> FakeGitLab:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -59,6 +73,11 @@ class FakeGitLab:
         return f"http://{host}:{port}{self.root}"
 
     def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        status = _STATUSES.fullmatch(path)
+        if status and method == "POST" and status["root"] == self.root:
+            if unquote(status["project"]) not in self.projects:
+                return 404, {"message": "404 Project Not Found"}
+            return self._status(unquote(status["project"]), status["sha"], body)
         match = _MRS.fullmatch(path)
         if not match or match["root"] != self.root:
             return 404, {"error": "404 Not Found"}
@@ -78,10 +97,33 @@ class FakeGitLab:
         if self.hide_next_list:
             self.hide_next_list = False
             return []
-        return [m for m in self.merge_requests if m["_project"] == project
-                and query.get("state", "all") in ("all", m["state"])
-                and query.get("source_branch", m["source_branch"]) == m["source_branch"]
-                and query.get("target_branch", m["target_branch"]) == m["target_branch"]]
+        found = [m for m in self.merge_requests if m["_project"] == project
+                 and query.get("state", "all") in ("all", m["state"])
+                 and query.get("source_branch", m["source_branch"]) == m["source_branch"]
+                 and query.get("target_branch", m["target_branch"]) == m["target_branch"]]
+        for merge_request in found:
+            if self.heads is not None:
+                merge_request["sha"] = self.heads(merge_request["source_branch"])
+        return found
+
+    def _status(self, project: str, sha: str, body: dict[str, Any]) -> tuple[int, Any]:
+        if self.status_conflicts:
+            self.status_conflicts -= 1
+            return 409, {"message": "Another update to this commit status is in progress"}
+        state, name = body.get("state"), body.get("name") or body.get("context") or "default"
+        if state not in STATUS_STATES:
+            return 400, {"error": "state does not have a valid value"}
+        same = [s for s in self.statuses if (s["_project"], s["sha"], s["name"]) == (project, sha, name)]
+        last = same[-1]["status"] if same else None
+        if last in ("pending", "running") and state == last:
+            event = "enqueue" if state == "pending" else "run"
+            return 400, {"message": f'Cannot transition status via :{event} from :{last} '
+                                    f'(Reason(s): Status cannot transition via "{event}")'}
+        created = {"_project": project, "id": len(self.statuses) + 1, "sha": sha, "ref": body.get("ref"),
+                   "status": state, "name": name, "description": body.get("description"),
+                   "target_url": body.get("target_url"), "allow_failure": False}
+        self.statuses.append(created)
+        return 201, created
 
     def _create(self, project: str, body: dict[str, Any]) -> tuple[int, Any]:
         missing = [k for k in ("source_branch", "target_branch", "title") if not body.get(k)]

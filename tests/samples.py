@@ -25,6 +25,7 @@ SAMPLES = {
     "gitlab-ci": "gitlab-ci/shipspec.yaml",
     "published-chart": "published-chart/shipspec.yaml",
     "registry-split": "registry-split/shipspec.yaml",
+    "gated": "gated/shipspec.yaml",
 }
 
 

@@ -1,9 +1,10 @@
 """Every valid spec releases: each make target a generated CI job calls exists, and each
-`shipspec promote` call those targets make is one that promote accepts.
+`shipspec promote` (and, with argocd.server, `shipspec gate`) call those targets make is one
+that the command accepts.
 
-Specs are drawn at random (1 to 6 environments, any valid branch table, pins),
-the CI jobs' make calls are expanded by the real `make -n`, and every promote
-command line is put to promote's own validation.
+Specs are drawn at random (1 to 6 environments, any valid branch table, pins, with or without
+argocd.server), the CI jobs' make calls are expanded by the real `make -n`, and every promote
+and gate command line is put to the command's own validation.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from conftest import examples
 from tools import require_tool
 
+from shipspec.release.gate import prepare as gate_prepare
 from shipspec.release.promote import prepare
 from shipspec.errors import ShipspecError
 from shipspec.render.core import render
@@ -45,7 +47,8 @@ def specs(draw: st.DrawFn) -> dict:
         branches[f"branch-{number}"] = {"deploy": deploy, "propose": propose, "cron": draw(st.booleans())}
     return {"apiVersion": "shipspec/v1", "kind": "App", "name": "app", "image": {"repository": "acme/app"},
             "charts": {"repo": "git@github.com:acme/charts.git"}, "environments": environments,
-            "branches": branches, "ci": draw(st.sampled_from(["travis", "github", "gitlab"]))}
+            "branches": branches, "ci": draw(st.sampled_from(["travis", "github", "gitlab"])),
+            **({"argocd": {"server": "https://argocd.example.com"}} if draw(st.booleans()) else {})}
 
 
 def make_calls(document: object) -> list[list[str]]:
@@ -84,6 +87,16 @@ def test_every_make_target_a_job_calls_exists_and_every_promote_it_runs_is_accep
                 words = shlex.split(line)
                 if words[:2] == ["shipspec", "promote"]:
                     _assert_promote_accepts(words[2:], spec_path)
+                if words[:2] == ["shipspec", "gate"]:
+                    _assert_gate_accepts(words[2:], spec_path)
+                    assert "--wait" in words  # the pipeline's gate waits up to argocd.gateTimeout
+
+
+def _assert_gate_accepts(args: list[str], spec: Path) -> None:
+    try:
+        gate_prepare(args[0], args[args.index("--tag") + 1], str(spec))
+    except ShipspecError as exc:
+        pytest.fail(f"gate {' '.join(args)} is refused: {exc.message}")
 
 
 def _assert_promote_accepts(args: list[str], spec: Path) -> None:

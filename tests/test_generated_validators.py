@@ -79,7 +79,8 @@ def test_yamllint_default_config_finds_no_error_in_any_yaml_file(sample) -> None
 def _make_targets(loaded) -> list[str]:
     envs = [env.name for env in loaded.spec.environments]
     return ["help", "docker-build", "test", "docker-scan", "docker-login", "docker-push",
-            *(f"{env}-commit" for env in envs[:-1]), *(f"{env}-pr" for env in envs[1:])]
+            *(f"{env}-commit" for env in envs[:-1]), *(f"{env}-pr" for env in envs[1:]),
+            *(f"{env}-gate" for env in envs[1:] if loaded.spec.argocd.server)]
 
 
 def test_each_make_target_expands_outside_git_and_passes_shellcheck(sample) -> None:

@@ -19,6 +19,7 @@ from ..release.status import AppStatus, EnvStatus, collect
 AWAITING = "awaiting first release"
 SUBJECT_WIDTH = 48
 COLUMNS = ("ENV", "TAG", "BEHIND", "DATE", "COMMIT", "NOTE")
+LIVE_COLUMNS = ("SYNC", "HEALTH", "IMAGES")  # with argocd.server (SPEC 1.2), before NOTE
 
 
 def run(arguments: Sequence[str], *, output_format: str = "text", charts_url: str | None = None,
@@ -36,8 +37,9 @@ def run(arguments: Sequence[str], *, output_format: str = "text", charts_url: st
 
 def table(app: AppStatus) -> str:
     """One app as a compact aligned table, environments in promotion order."""
-    rows = [COLUMNS] + [_row(env) for env in app.environments]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
+    columns = (*COLUMNS[:-1], *LIVE_COLUMNS, COLUMNS[-1]) if app.live else COLUMNS
+    rows = [columns] + [_row(env, live=app.live) for env in app.environments]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns) - 1)]
     lines = [f"{app.name} ({app.spec}): {app.branch} of {app.repo}"]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths)] + [row[-1]]
@@ -45,13 +47,17 @@ def table(app: AppStatus) -> str:
     return "\n".join(lines)
 
 
-def _row(env: EnvStatus) -> tuple[str, ...]:
+def _row(env: EnvStatus, *, live: bool = False) -> tuple[str, ...]:
     commit = env.commit
     subject = commit.subject if commit else "-"
     if len(subject) > SUBJECT_WIDTH:
         subject = subject[: SUBJECT_WIDTH - 3] + "..."
     behind = "-" if env.behind is None else str(env.behind)
-    return (env.name, env.tag or "-", behind, commit.date[:10] if commit else "-", subject, "; ".join(_notes(env)))
+    cells = (env.name, env.tag or "-", behind, commit.date[:10] if commit else "-", subject)
+    if live:
+        now = env.live
+        cells += (now.sync, now.health, ",".join(now.images) or "-") if now else ("-", "-", "-")
+    return (*cells, "; ".join(_notes(env)))
 
 
 def _notes(env: EnvStatus) -> list[str]:
@@ -74,12 +80,12 @@ def as_json(app: AppStatus) -> dict[str, Any]:
         "name": app.name,
         "spec": app.spec,
         "charts": {"repo": app.repo, "branch": app.branch},
-        "environments": [_env_json(env, previous) for env, previous in
+        "environments": [_env_json(env, previous, live=app.live) for env, previous in
                          zip(app.environments, [None, *app.environments[:-1]])],
     }
 
 
-def _env_json(env: EnvStatus, previous: EnvStatus | None) -> dict[str, Any]:
+def _env_json(env: EnvStatus, previous: EnvStatus | None, *, live: bool = False) -> dict[str, Any]:
     commit, proposal = env.commit, env.proposal
     return {
         "name": env.name,
@@ -91,4 +97,10 @@ def _env_json(env: EnvStatus, previous: EnvStatus | None) -> dict[str, Any]:
                    if previous is not None and env.behind is not None else None),
         "proposal": ({"kind": proposal.kind, "number": proposal.number,
                       "url": proposal.url, "branch": proposal.branch, "tag": proposal.tag} if proposal else None),
+        **({"live": _live_json(env)} if live else {}),
     }
+
+
+def _live_json(env: EnvStatus) -> dict[str, Any] | None:
+    now = env.live
+    return {"sync": now.sync, "health": now.health, "images": list(now.images), "url": now.url} if now else None

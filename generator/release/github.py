@@ -15,7 +15,7 @@ from ..errors import OperationFailed, UsageError
 from ..redact import redact, register
 from ..spec import hosts
 from . import httpjson
-from .review import OneOpenRequest
+from .review import GATE_CONTEXT, OneOpenRequest, State
 
 DEFAULT_API = "https://api.github.com"
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "SHIPSPEC_CHARTS_TOKEN")
@@ -30,6 +30,7 @@ _HINTS = {
 class PullRequest:
     number: int
     url: str
+    head: str = ""  # head.sha: the commit a status must name to show on the pull request
 
     @property
     def label(self) -> str:
@@ -82,9 +83,23 @@ class GitHub(OneOpenRequest):
 
     def _pull(self, data: Any) -> PullRequest:
         try:
-            return PullRequest(int(data["number"]), str(data.get("html_url") or data.get("url") or ""))
+            head = data.get("head") if isinstance(data.get("head"), dict) else {}
+            return PullRequest(int(data["number"]), str(data.get("html_url") or data.get("url") or ""),
+                               str(head.get("sha") or ""))
         except (TypeError, KeyError, ValueError):
             raise OperationFailed(f"GitHub API {self.api_root}: a pull request without a number") from None
+
+    def set_status(self, sha: str, branch: str, state: State, description: str, target_url: str) -> None:
+        """POST /repos/{owner}/{repo}/statuses/{sha} ("Create a commit status"; the token needs the
+        "Commit statuses" write permission, classic scope repo:status). GitHub refuses a description over
+        140 characters with 422 (seen in practice, not in its docs), so longer ones are cut."""
+        body = {"state": state, "context": GATE_CONTEXT, "description": _cut(description, 140),
+                "target_url": target_url}
+        try:
+            self._request("POST", f"statuses/{httpjson.quote(sha)}", body=body)
+        except OperationFailed as exc:
+            raise OperationFailed(exc.message + "\n  hint: publishing shipspec/gate needs the token's "
+                                  "Commit statuses permission (read and write; classic scope repo:status)") from None
 
     def _request(self, method: str, path: str, *, query: dict[str, str] | None = None,
                  body: dict[str, Any] | None = None) -> Any:
@@ -105,6 +120,10 @@ class GitHub(OneOpenRequest):
 def token_from_environment() -> str:
     """GITHUB_TOKEN, else SHIPSPEC_CHARTS_TOKEN; '' when neither is set."""
     return next((v for v in (os.environ.get(n, "").strip() for n in TOKEN_VARIABLES) if v), "")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _http_error(failure: httpjson.HttpFailure) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,11 +25,15 @@ from ..errors import OperationFailed, UsageError
 from ..redact import redact, register
 from ..spec import hosts
 from . import httpjson
-from .review import OneOpenRequest
+from .review import GATE_CONTEXT, OneOpenRequest, State
 
 TOKEN_VARIABLES = ("GITLAB_TOKEN", "SHIPSPEC_CHARTS_TOKEN")
 # GitLab answers a second open MR of one source branch with 409 and this text (seen on gitlab.com).
 _DUPLICATE = re.compile(r"another open merge request already exists", re.I)
+STATUS_ATTEMPTS = 3
+STATUS_RETRY_SECONDS = 1.0
+_SAME_STATE = re.compile(r"Cannot transition status via :(enqueue|run) from :(pending|running)")
+_STATES = {"pending": "pending", "success": "success", "failure": "failed"}
 _HINTS = {
     401: "GitLab rejected the token: check that GITLAB_TOKEN (or SHIPSPEC_CHARTS_TOKEN) is valid and not expired",
     403: "the token may not open merge requests in this project: it needs the api scope and at least the "
@@ -42,6 +47,7 @@ _HINTS = {
 class MergeRequest:
     number: int  # the project-scoped iid (`!3`), not GitLab's global id
     url: str
+    head: str = ""  # `sha`: the merge request's head commit
 
     @property
     def label(self) -> str:
@@ -111,9 +117,30 @@ class GitLab(OneOpenRequest):
 
     def _merge_request(self, data: Any) -> MergeRequest:
         try:
-            return MergeRequest(int(data["iid"]), str(data.get("web_url") or ""))
+            return MergeRequest(int(data["iid"]), str(data.get("web_url") or ""), str(data.get("sha") or ""))
         except (TypeError, KeyError, ValueError):
             raise OperationFailed(f"GitLab API {self.api_root}: a merge request without an iid") from None
+
+    def set_status(self, sha: str, branch: str, state: State, description: str, target_url: str) -> None:
+        """POST /projects/:id/statuses/:sha ("Set the pipeline status of a commit", docs.gitlab.com/api/commits;
+        the token needs the api scope and the Developer role). GitLab spells failure `failed`, limits the
+        description to 255 characters, and answers 400 "Cannot transition status via :enqueue from :pending"
+        to `pending` over its own `pending` (lib/api/commit_statuses.rb, app/models/commit_status.rb): already
+        so, which is what was asked. `ref` names the merge request's source branch, as the docs require."""
+        body = {"state": _STATES[state], "name": GATE_CONTEXT, "ref": branch, "description": description[:255],
+                "target_url": target_url}
+        for attempt in range(STATUS_ATTEMPTS):
+            try:
+                self._request("POST", f"statuses/{httpjson.quote(sha)}", body=body)
+                return
+            except OperationFailed as exc:
+                if _SAME_STATE.search(exc.message):
+                    return
+                # 409 "Another update to this commit status is in progress": "Retry the request"
+                # (docs.gitlab.com/ci/ci_cd_for_external_repos/external_commit_statuses).
+                if "HTTP 409" not in exc.message or attempt == STATUS_ATTEMPTS - 1:
+                    raise
+                time.sleep(STATUS_RETRY_SECONDS * (attempt + 1))
 
     def _request(self, method: str, path: str, *, query: dict[str, str] | None = None,
                  body: dict[str, Any] | None = None) -> Any:

@@ -29,6 +29,10 @@ class HttpFailure(OperationFailed):
         self.where, self.status, self.reason, self.data = where, status, reason, data
 
 
+class Unreachable(OperationFailed):
+    """No HTTP answer at all (DNS, refused, timeout): worth another try later."""
+
+
 def call(method: str, url: str, headers: dict[str, str], *, body: dict[str, Any] | None = None,
          where: str, root_variable: str) -> Any:
     """The decoded JSON answer of one request; `root_variable` names the setting to check when unreachable."""
@@ -45,7 +49,7 @@ def call(method: str, url: str, headers: dict[str, str], *, body: dict[str, Any]
         raise HttpFailure(where, exc.code, str(exc.reason), _error_body(exc)) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise OperationFailed(redact(f"{where}: cannot reach the API ({reason}); "
+        raise Unreachable(redact(f"{where}: cannot reach the API ({reason}); "
                                      f"check {root_variable} and the network, then retry")) from None
     except ValueError:
         raise OperationFailed(redact(f"{where}: the answer is not JSON; check {root_variable}")) from None

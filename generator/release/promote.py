@@ -31,7 +31,7 @@ from ..render import header
 from ..spec import names, valuepaths
 from ..spec.model import Environment
 from ..spec.validation import LoadedSpec
-from . import git, review, reviews, tagedit
+from . import argocd, git, review, reviews, tagedit
 from .notes import pull_request_body
 
 Kind = Literal["release", "rollback", "pin"]
@@ -222,10 +222,24 @@ def _propose(release: Release, clone: git.Repo, requests: review.Review | None) 
             if not pushed.ok:
                 err(f"shipspec: push to {branch} rejected ({pushed.detail}): another run updated it; re-applying")
                 continue
+            _gate_pending(release, requests, clone, branch)
         action, pull = requests.upsert_pull(branch, base, title, body)
         out(f"{pull.label} {action}: {pull.url} (branch {branch} releases {release.tag} to {env})")
         return EXIT_OK
     raise _gave_up(branch)
+
+
+def _gate_pending(release: Release, requests: review.Review, clone: git.Repo, branch: str) -> None:
+    """SPEC 1.2: with argocd.server, every head pushed starts `pending`, so it never inherits an old success."""
+    spec, envs = release.loaded.spec, [env.name for env in release.loaded.spec.environments]
+    index = envs.index(release.env.name)
+    if spec.argocd.server is None or index == 0:
+        return
+    previous = envs[index - 1]
+    url = argocd.ui_url(spec.argocd.server, spec.argocd.namespace, f"{spec.name}-{previous}")
+    head = clone.output("rev-parse", "HEAD")
+    requests.set_status(head, branch, "pending", f"waiting for {previous} to run {release.tag}", url)
+    out(f"shipspec/gate pending on {head[:12]} ({branch})")
 
 
 def _proposal_is_newer(release: Release, clone: git.Repo, branch: str, proposed: str | None) -> str | None:

@@ -8,7 +8,7 @@ the host and this module never imports its implementations.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from ..errors import OperationFailed
 
@@ -25,6 +25,14 @@ class Proposal(Protocol):
     @property
     def label(self) -> str: ...  # "pull request #3", "merge request !3"
 
+    @property
+    def head(self) -> str: ...  # the sha of the request's head commit
+
+
+State = Literal["pending", "success", "failure"]
+# The commit status the promotion gate publishes (SPEC 1.2); a required check is named by it.
+GATE_CONTEXT = "shipspec/gate"
+
 
 class Review(Protocol):
     """Keep one open request per branch: find it, else create it; update it."""
@@ -34,6 +42,9 @@ class Review(Protocol):
     def find_open_pull(self, branch: str, base: str) -> Proposal | None: ...
 
     def upsert_pull(self, branch: str, base: str, title: str, body: str) -> tuple[str, Proposal]: ...
+
+    def set_status(self, sha: str, branch: str, state: State, description: str, target_url: str) -> None:
+        """Publish the commit status GATE_CONTEXT on commit `sha` of `branch`."""
 
 
 class OneOpenRequest(ABC):

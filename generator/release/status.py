@@ -23,7 +23,7 @@ from ..files.specfile import load
 from ..output import err
 from ..redact import redact
 from ..spec.validation import LoadedSpec
-from . import git, review, reviews, tagedit
+from . import argocd, git, review, reviews, tagedit
 
 PROPOSAL_PREFIX = "shipspec/"
 
@@ -45,6 +45,16 @@ class Proposal:
     tag: str | None  # what the branch's overlay proposes
 
 
+@dataclass(frozen=True)
+class Live:
+    """What Argo CD reports of an environment's Application (with argocd.server, SPEC 1.2)."""
+
+    sync: str
+    health: str
+    images: tuple[str, ...]
+    url: str
+
+
 @dataclass
 class EnvStatus:
     name: str
@@ -53,6 +63,7 @@ class EnvStatus:
     commit: Commit | None = None
     behind: int | None = None  # commits that the environment before this one has and this one lacks
     proposal: Proposal | None = None
+    live: Live | None = None
 
 
 @dataclass
@@ -62,6 +73,7 @@ class AppStatus:
     repo: str  # redacted
     branch: str
     environments: list[EnvStatus] = field(default_factory=list)
+    live: bool = False  # argocd.server is set: the table has live columns
 
 
 @dataclass
@@ -108,6 +120,7 @@ def collect(paths: Sequence[Path], *, charts_url: str | None, charts_dir: Path |
             apps.append(_app(item, sources[key], key[0]))
             proposals.add(item, sources[key], apps[-1])
         _add_commits([item for item, _ in loaded], apps)
+        _add_live([item for item, _ in loaded], apps)
         return apps
 
 
@@ -179,6 +192,27 @@ def _proposed_tag(repo: git.Repo, owned: bool, branch: str, path: str) -> str | 
         return tagedit.current_tag(repo.show_file(revision, path), f"{branch}:{path}")
     except OperationFailed:  # the branch went away since ls-remote listed it (merged and deleted)
         return None
+
+
+def _add_live(loaded: Sequence[LoadedSpec], apps: list[AppStatus]) -> None:
+    """Each environment's Application as Argo CD reports it; warn once per server that cannot be read."""
+    failed: set[str] = set()
+    for item, app in zip(loaded, apps):
+        spec = item.spec
+        if spec.argocd.server is None:
+            continue
+        app.live = True
+        if spec.argocd.server in failed:
+            continue
+        try:
+            client = argocd.ArgoCD.for_spec(spec)
+            for env in app.environments:
+                if env.tag is not None:  # no Application before the first release
+                    found = client.application(f"{spec.name}-{env.name}")
+                    env.live = Live(found.sync, found.health, found.images, found.url)
+        except ShipspecError as exc:  # the git view is still worth printing without it
+            failed.add(spec.argocd.server)
+            err(f"shipspec: warning: no live columns from {redact(spec.argocd.server)}: {exc.message}")
 
 
 def _add_commits(loaded: Sequence[LoadedSpec], apps: list[AppStatus]) -> None:

@@ -14,7 +14,7 @@ import jinja2
 
 from .. import __version__, templating
 from ..resources import compiled_templates_dir, templates_dir
-from ..spec import defaults, valuepaths
+from ..spec import defaults, names, valuepaths
 from ..spec.model import Environment, Spec
 from ..spec.validation import LoadedSpec
 from . import header, plan, yamlout
@@ -121,7 +121,7 @@ def _github(spec: Spec) -> str:
 
     jobs = plan.jobs(spec)
     return _template(
-        "github.yml.j2", spec=spec, jobs=github.jobs(jobs), scheduled=plan.scheduled(jobs), version=__version__,
+        "github.yml.j2", spec=spec, jobs=github.jobs(jobs, _gate_seconds(spec)), scheduled=plan.scheduled(jobs), version=__version__,
         checkout=github.CHECKOUT, checkout_version=github.CHECKOUT_VERSION, setup_python=github.SETUP_PYTHON,
         setup_python_version=github.SETUP_PYTHON_VERSION, cache=github.CACHE, cache_version=github.CACHE_VERSION,
     )
@@ -137,6 +137,10 @@ def _gitlab(spec: Spec) -> str:
     )
 
 
+def _gate_seconds(spec: Spec) -> int:
+    return names.duration_seconds(spec.argocd.gate_timeout) or 0 if spec.argocd.server is not None else 0
+
+
 _PIPELINES = {"travis": _travis, "github": _github, "gitlab": _gitlab}
 
 
@@ -147,8 +151,11 @@ def _makefile(spec: Spec) -> str:
     envs = [env.name for env in spec.environments]
     # Production is released through a pull request, unless it is the app's only environment.
     commit_envs = envs[:-1] or envs
+    # SPEC 1.2: with argocd.server, every environment released through a pull request has its gate.
+    gate_envs = envs[1:] if spec.argocd.server is not None else []
     return _template(
-        "Makefile.j2", spec=spec, commit_envs=commit_envs, pr_envs=envs[1:],
+        "Makefile.j2", spec=spec, commit_envs=commit_envs, pr_envs=envs[1:], gate_envs=gate_envs,
+        previous=dict(zip(envs[1:], envs)),
         trivy_image=spec.scan.image or TRIVY_IMAGE, trivy_cache=TRIVY_CACHE,
         registry=registry_host(spec.image.repository),
     )

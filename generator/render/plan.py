@@ -33,6 +33,7 @@ class Job:
     targets: tuple[str, ...]  # make goals, in order, one make invocation
     branch: str | None = None  # the releasing branch; None for the build-only job
     cron: bool = False  # the branch's scheduled builds release too
+    gates: tuple[str, ...] = ()  # with argocd.server: `<env>-gate` of each proposed environment, run after targets
 
     @property
     def releases(self) -> bool:
@@ -48,10 +49,12 @@ class Job:
 def jobs(spec: Spec) -> list[Job]:
     """The build-only job first, then one job per releasing branch, in the spec's order."""
     assert spec.branches is not None  # filled for every valid spec
+    gated = spec.argocd.server is not None  # SPEC 1.2: the gate runs right after the pull request opens
     releases = [
         # docker-push runs docker-scan first when scanning is on.
         Job(f"release {branch}", (*CHECKS, "docker-push", *(f"{env}-commit" for env in rule.deploy),
-                                  *(f"{env}-pr" for env in rule.propose)), branch, rule.cron)
+                                  *(f"{env}-pr" for env in rule.propose)), branch, rule.cron,
+            tuple(f"{env}-gate" for env in rule.propose) * gated)
         for branch, rule in spec.branches.items()
         if rule.deploy or rule.propose
     ]

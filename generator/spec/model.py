@@ -185,6 +185,15 @@ class ArgoCD(Model):
         default_factory=dict, description="Extra labels on every Application."
     )
     notify: ArgoNotify | None = Field(None, description="Argo CD notifications subscription.")
+    server: Annotated[str, _rule(names.argocd_server)] | None = Field(
+        None,
+        description="The Argo CD API server (https://...; http:// only for a loopback address) that reports what "
+        "runs; setting it turns on the promotion gate (`shipspec gate`, make <env>-gate) and live columns in "
+        "`status`.",
+    )
+    gate_timeout: Annotated[str, _rule(names.duration)] = Field(
+        "20m", description="How long the pipeline waits for the gate: a duration like 90s, 20m or 1h30m."
+    )
 
 
 class Environment(Model):

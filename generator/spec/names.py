@@ -5,7 +5,9 @@ Each check returns None when the value is fine, or the reason it is not.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import urllib.parse
 from functools import lru_cache
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -142,6 +144,54 @@ def server_url(value: str) -> str | None:
         return "must be an http(s) URL of a Kubernetes API server"
     if "@" in value.split("/")[2]:
         return "must not carry credentials; Argo CD keeps cluster credentials in its cluster secrets"
+    return None
+
+
+def argocd_server(value: str) -> str | None:
+    """The Argo CD API server: https, or http for this machine only (a token must not cross a network in clear)."""
+    parts = urllib.parse.urlsplit(value) if _SERVER.fullmatch(value) else None
+    if parts is None or not parts.hostname:
+        return "must be the https:// URL of the Argo CD API server, e.g. https://argocd.example.com"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry credentials; the gate reads its token from ARGOCD_AUTH_TOKEN"
+    if parts.query or parts.fragment:
+        return "must not have a query or a fragment"
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        return "must use https:// (http:// only for a loopback address): the token would cross the network in clear"
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# Go's time.ParseDuration spelling restricted to whole hours, minutes and seconds, in that order
+# (what CI users write); GitHub-hosted runners end a job after 6 hours
+# ("Job execution time", docs.github.com/actions/learn-github-actions/usage-limits-billing-and-administration),
+# so no gate waits longer.
+_DURATION = re.compile(r"(?:(?P<h>[0-9]{1,2})h)?(?:(?P<m>[0-9]{1,4})m)?(?:(?P<s>[0-9]{1,5})s)?")
+MAX_DURATION_SECONDS = 6 * 3600
+
+
+def duration_seconds(value: str) -> int | None:
+    """The seconds of a duration like 90s, 20m or 1h30m; None when it is not one."""
+    match = _DURATION.fullmatch(value)
+    if not value or match is None:
+        return None
+    return int(match["h"] or 0) * 3600 + int(match["m"] or 0) * 60 + int(match["s"] or 0)
+
+
+def duration(value: str) -> str | None:
+    seconds = duration_seconds(value)
+    if seconds is None:
+        return "must be a duration like 90s, 20m or 1h30m (hours h, minutes m, seconds s, in that order)"
+    if not 0 < seconds <= MAX_DURATION_SECONDS:
+        return "must be more than 0s and at most 6h"
     return None
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from ..plan import Job
 
 _HARMLESS = re.compile(r"[A-Za-z0-9._/-]*")
+JOB_MINUTES = 60
+GATE_SLACK_MINUTES = 5
 # Pinned by full commit sha: the commits the tags point to in the actions' own repositories
 # (github.com/actions/checkout tag v7.0.1, github.com/actions/setup-python tag v7.0.0, read with
 # `git show-ref --tags` and `git rev-parse <tag>^{commit}` in snapshots of both repositories);
@@ -37,6 +39,12 @@ class GitHubJob:
     group: str | None  # the concurrency group of a releasing job
     checkout_ref: str | None  # set when a scheduled build must check out its own branch
     ref: str | None = None  # the exact git ref a releasing job's push must have
+    gate_minutes: int = 0  # the gate step's timeout: argocd.gateTimeout and a few minutes to publish
+
+    @property
+    def timeout(self) -> int:
+        """The job's timeout-minutes: an hour for the build and release, plus the gate's wait."""
+        return JOB_MINUTES + self.gate_minutes
 
     @property
     def trivy_cache(self) -> bool:
@@ -44,7 +52,7 @@ class GitHubJob:
         return not self.job.releases and "docker-scan" in self.job.targets
 
 
-def jobs(plan: list[Job]) -> list[GitHubJob]:
+def jobs(plan: list[Job], gate_seconds: int = 0) -> list[GitHubJob]:
     releases = [job for job in plan if job.branch is not None]
     build = f"!({' || '.join(f'({release_condition(job)})' for job in releases)})" if releases else "true"
     rendered = []
@@ -57,6 +65,7 @@ def jobs(plan: list[Job]) -> list[GitHubJob]:
         rendered.append(GitHubJob(
             f"release-{len(rendered)}", job, release_condition(job), plain(f"shipspec-release-{job.branch}"),
             ref if job.cron else None, plain(f"refs/heads/{job.branch}"),
+            -(-gate_seconds // 60) + GATE_SLACK_MINUTES if job.gates else 0,
         ))
     return rendered
 
