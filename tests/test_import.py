@@ -372,3 +372,28 @@ def test_nodefront_layered_value_files_are_refused(tmp_path: Path, capsys: pytes
 
 def test_helm_is_available() -> None:
     require_tool("helm")
+
+
+def test_readme_walkthrough_is_the_exact_output(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """README "Adopting an existing charts repo": every command of its console block, run on the seed's
+    layout, prints exactly what the README shows."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Adopting an existing charts repo"):]
+    console = section[section.index("```console\n") + len("```console\n"):]
+    console = console[:console.index("```\n")]
+    root = _charts_repo(tmp_path, seed)
+    app = tmp_path / "app"
+    app.mkdir()
+    monkeypatch.chdir(app)
+    steps = [chunk.split("\n", 1) for chunk in console.split("$ ")[1:]]
+    assert [command for command, _ in steps] == [
+        "shipspec import myapp", "cat shipspec.yaml", "shipspec generate", "shipspec check"]
+    for command, expected in steps:
+        if command.startswith("cat "):
+            shown = Path(command[4:]).read_text()
+        else:
+            code, shown = shipspec(capsys, *command.split()[1:])
+            assert code == 0, shown
+        assert shown == expected, command
+    assert root.is_dir()

@@ -66,7 +66,12 @@ def application_differences(old: Any, new: Any, default_branch: str | None) -> l
     old, new = argocd_reads(old, default_branch), argocd_reads(new, default_branch)
     if not isinstance(old, dict) or not isinstance(new, dict):
         return ["not an Application"]
-    found = [key for key in sorted({*old, *new} - {"metadata"}) if old.get(key) != new.get(key)]
+    found = [key for key in sorted({*old, *new} - {"metadata", "spec"}) if old.get(key) != new.get(key)]
+    old_spec, new_spec = old.get("spec"), new.get("spec")
+    if isinstance(old_spec, dict) and isinstance(new_spec, dict):
+        found += [f"spec.{key}" for key in sorted({*old_spec, *new_spec}) if old_spec.get(key) != new_spec.get(key)]
+    elif old_spec != new_spec:
+        found.append("spec")
     old_meta, new_meta = old.get("metadata") or {}, new.get("metadata") or {}
     for key in sorted({*old_meta, *new_meta} - {"labels"}):
         if old_meta.get(key) != new_meta.get(key):
@@ -77,8 +82,7 @@ def application_differences(old: Any, new: Any, default_branch: str | None) -> l
             found.append(f"metadata.labels.{key}")
         elif key not in old_labels and key not in SHIPSPEC_LABELS:
             found.append(f"metadata.labels.{key}")
-    return [f"spec.{key}" if key not in ("apiVersion", "kind") and not key.startswith("metadata") else key
-            for key in found]
+    return found
 
 
 def helm_values(chart_values: Any, overlay: Any) -> Any:

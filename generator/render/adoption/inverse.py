@@ -11,6 +11,7 @@ what runs now.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -22,7 +23,7 @@ from ...spec.model import DEFAULT_ENVIRONMENTS
 from . import values as av
 from .applications import FINALIZER, NOTIFY_PREFIX, EnvApp, env_of, read
 from .inputs import Adoption, Finding, Located, finding
-from ..yamlout import block
+from ..yamlout import key, scalar
 
 # The usual names, in promotion order (SPEC 1.2): dev < test < qa < stag/staging < uat < preprod < prod.
 _RANKS = {
@@ -49,7 +50,37 @@ class Adopted:
             lines += [f"#   {item}" for item in self.findings]
         if sources:
             lines += [f"# Adopted by shipspec import from {', '.join(sources)}"]
-        return "\n".join([*lines, *block(self.document or {}, 0)]) + "\n"
+        return "\n".join([*lines, *_lines(self.document or {}, 0)]) + "\n"
+
+
+# A string that every YAML reader takes as that same string can go unquoted: easier to edit.
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9._/-]*")
+_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str) and _PLAIN.fullmatch(value) and value.lower() not in _WORDS:
+        return value
+    return "{}" if value == {} else "[]" if value == [] else scalar(value)
+
+
+def _lines(value: Any, indent: int) -> list[str]:
+    """The spec as block YAML, like yamlout.block, with plain scalars where they are unambiguous."""
+    pad, lines = " " * indent, []
+    if isinstance(value, dict):
+        for name, member in value.items():
+            if isinstance(member, (dict, list)) and member:
+                lines += [f"{pad}{key(name)}:", *_lines(member, indent + 2)]
+            else:
+                lines.append(f"{pad}{key(name)}: {_text(member)}")
+        return lines
+    for member in value:
+        if isinstance(member, (dict, list)) and member:
+            inner = _lines(member, indent + 2)
+            lines += [f"{pad}- {inner[0][indent + 2:]}", *inner[1:]]
+        else:
+            lines.append(f"{pad}- {_text(member)}")
+    return lines
 
 
 def order(found: Sequence[str], given: Sequence[str], app: str) -> list[str]:
