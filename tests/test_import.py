@@ -397,3 +397,27 @@ def test_readme_walkthrough_is_the_exact_output(tmp_path: Path, capsys: pytest.C
             assert code == 0, shown
         assert shown == expected, command
     assert root.is_dir()
+
+
+def test_udacity_directory_source_is_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _gitops(tmp_path, "udacity-nginx")
+    code, output = shipspec(capsys, "import", "nginx", "--charts-dir", str(root), "--output", "s.yaml",
+                            "--env", "staging", "--env", "prod", "--env", "alpine")
+    assert code == 1, output
+    assert "solutions/argocd/argocd-nginx.yaml:13:5: spec.source.path: 'exercises/manifests' is not a Helm chart " \
+           "folder of this checkout (no Chart.yaml)" in output
+    assert not Path("s.yaml").exists() and not changed_files(root)
+
+
+def test_application_sharing_a_file_is_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def layout(root: Path) -> None:
+        seed(root)
+        both = (root / "argocd/myapp-dev.yaml").read_text() + "---\n" + (root / "argocd/myapp-stag.yaml").read_text()
+        (root / "argocd/myapp-stag.yaml").unlink()
+        write_files(root, {"argocd/myapp-dev.yaml": both})
+
+    root = _charts_repo(tmp_path, layout)
+    code, output = shipspec(capsys, "import", "myapp", "--charts-dir", str(root), "--output", "s.yaml")
+    assert code == 1 and not Path("s.yaml").exists()
+    assert "argocd/myapp-dev.yaml:1:1: holds 2 YAML documents: shipspec writes each Application in a file of its " \
+           "own" in output

@@ -134,15 +134,22 @@ def _value_files(doc: Located) -> Iterator[str]:
 
 
 def default_branch(root: Path) -> str | None:
-    """The branch HEAD of the charts repo means: origin's HEAD, else the branch checked out."""
-    for args in (["symbolic-ref", "--short", "refs/remotes/origin/HEAD"], ["symbolic-ref", "--short", "HEAD"]):
-        try:
-            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        if done.returncode == 0 and done.stdout.strip():
-            return done.stdout.strip().removeprefix("origin/")
+    """The branch HEAD of the charts repo means to Argo CD: the default branch of origin (its HEAD);
+    in a repo without remotes, the branch checked out; None when git cannot tell."""
+    origin = _git(root, "symbolic-ref", "--short", "refs/remotes/origin/HEAD")
+    if origin:
+        return origin.removeprefix("origin/")
+    if _git(root, "remote") == "":  # no remote: this repo is the charts repo
+        return _git(root, "symbolic-ref", "--short", "HEAD")
     return None
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def scan(root: Path, app: str, envs: tuple[str, ...], checkout: str) -> Adoption:

@@ -4,10 +4,11 @@ can say about it, with a Finding for every field it cannot say."""
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...errors import UsageError
 from .inputs import Adoption, Finding, Located, finding
 
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
@@ -215,3 +216,30 @@ def _sync(doc: Located, app: EnvApp, found: list[Finding]) -> None:
                                  "the spec has no field for allowEmpty: true"))
         app.automated = {"prune": bool(automated.get("prune")), "selfHeal": bool(automated.get("selfHeal"))}
     app.sync_options = policy.get("syncOptions") or []
+
+
+# The usual names, in promotion order (SPEC 1.2): dev < test < qa < stag/staging < uat < preprod < prod.
+_RANKS = {
+    "dev": 0, "develop": 0, "development": 0, "test": 1, "testing": 1, "qa": 2, "stag": 3, "stage": 3,
+    "staging": 3, "uat": 4, "preprod": 5, "pre-prod": 5, "prod": 6, "production": 6,
+}
+
+
+def order(found: Sequence[str], given: Sequence[str], app: str) -> list[str]:
+    """The environments in promotion order: --env's, else the usual names' (UsageError when neither)."""
+    if given:
+        missing = [env for env in given if env not in found]
+        if missing:
+            raise UsageError(
+                f"no Application deploys {app} to {', '.join(missing)} (looked for {app}-{missing[0]}); the "
+                f"environments found are: {', '.join(found) or 'none'}")
+        return list(given)
+    unknown = [env for env in found if env not in _RANKS]
+    ranks = [_RANKS.get(env) for env in found]
+    if unknown or len(set(ranks)) != len(ranks):
+        why = f"{', '.join(unknown)} {'is not a usual name' if len(unknown) == 1 else 'are not usual names'}" \
+            if unknown else "two of them share a rank"
+        raise UsageError(
+            f"cannot infer the promotion order of {', '.join(found)} ({why}): pass them in order, e.g. "
+            + " ".join(f"--env {env}" for env in found))
+    return sorted(found, key=lambda env: _RANKS[env])

@@ -10,27 +10,19 @@ what runs now.
 
 from __future__ import annotations
 
-import posixpath
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from ...errors import InvalidSpec, UsageError
+from ...errors import InvalidSpec
 from ...spec import defaults
 from ...spec.model import DEFAULT_ENVIRONMENTS
 from . import values as av
-from .applications import FINALIZER, NOTIFY_PREFIX, EnvApp, env_of, read
+from .applications import EnvApp, env_of, order, read
 from .inputs import Adoption, Finding, Located, finding
-from ..yamlout import key, scalar
-
-# The usual names, in promotion order (SPEC 1.2): dev < test < qa < stag/staging < uat < preprod < prod.
-_RANKS = {
-    "dev": 0, "develop": 0, "development": 0, "test": 1, "testing": 1, "qa": 2, "stag": 3, "stage": 3,
-    "staging": 3, "uat": 4, "preprod": 5, "pre-prod": 5, "prod": 6, "production": 6,
-}
-
+from .settings import argocd_settings
+from .specyaml import spec_lines
 
 @dataclass
 class Adopted:
@@ -42,65 +34,13 @@ class Adopted:
     tags: dict[str, str] = field(default_factory=dict)
     left_out: list[str] = field(default_factory=list)  # Applications of environments outside --env
 
-    def text(self, sources: Sequence[str] = ()) -> str:
+    def text(self) -> str:
         lines = []
         if self.findings:
             lines += ["# shipspec import could not carry over (the spec does not say these; fix them, or adopt",
                       "# them by hand, before the next generate):"]
             lines += [f"#   {item}" for item in self.findings]
-        if sources:
-            lines += [f"# Adopted by shipspec import from {', '.join(sources)}"]
-        return "\n".join([*lines, *_lines(self.document or {}, 0)]) + "\n"
-
-
-# A string that every YAML reader takes as that same string can go unquoted: easier to edit.
-_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9._/-]*")
-_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str) and _PLAIN.fullmatch(value) and value.lower() not in _WORDS:
-        return value
-    return "{}" if value == {} else "[]" if value == [] else scalar(value)
-
-
-def _lines(value: Any, indent: int) -> list[str]:
-    """The spec as block YAML, like yamlout.block, with plain scalars where they are unambiguous."""
-    pad, lines = " " * indent, []
-    if isinstance(value, dict):
-        for name, member in value.items():
-            if isinstance(member, (dict, list)) and member:
-                lines += [f"{pad}{key(name)}:", *_lines(member, indent + 2)]
-            else:
-                lines.append(f"{pad}{key(name)}: {_text(member)}")
-        return lines
-    for member in value:
-        if isinstance(member, (dict, list)) and member:
-            inner = _lines(member, indent + 2)
-            lines += [f"{pad}- {inner[0][indent + 2:]}", *inner[1:]]
-        else:
-            lines.append(f"{pad}- {_text(member)}")
-    return lines
-
-
-def order(found: Sequence[str], given: Sequence[str], app: str) -> list[str]:
-    """The environments in promotion order: --env's, else the usual names' (UsageError when neither)."""
-    if given:
-        missing = [env for env in given if env not in found]
-        if missing:
-            raise UsageError(
-                f"no Application deploys {app} to {', '.join(missing)} (looked for {app}-{missing[0]}); the "
-                f"environments found are: {', '.join(found) or 'none'}")
-        return list(given)
-    unknown = [env for env in found if env not in _RANKS]
-    ranks = [_RANKS.get(env) for env in found]
-    if unknown or len(set(ranks)) != len(ranks):
-        why = f"{', '.join(unknown)} {'is not a usual name' if len(unknown) == 1 else 'are not usual names'}" \
-            if unknown else "two of them share a rank"
-        raise UsageError(
-            f"cannot infer the promotion order of {', '.join(found)} ({why}): pass them in order, e.g. "
-            + " ".join(f"--env {env}" for env in found))
-    return sorted(found, key=lambda env: _RANKS[env])
+        return "\n".join([*lines, *spec_lines(self.document or {}, 0)]) + "\n"
 
 
 def adopt(adoption: Adoption) -> Adopted:
@@ -166,7 +106,7 @@ class _Builder:
         image = self._image()
         doc["image"] = image
         doc["charts"] = self._charts()
-        argocd = self._argocd()
+        argocd = argocd_settings(self)
         if argocd:
             doc["argocd"] = argocd
         doc["environments"] = [self._environment(a) for a in self.apps]
@@ -289,82 +229,6 @@ class _Builder:
                     "tracks HEAD, and the charts checkout has no default branch to say which branch that is")))
             return self.adoption.default_branch
         return app.revision
-
-    def _argocd(self) -> dict[str, Any]:
-        argocd: dict[str, Any] = {}
-        first = self.apps[0]
-        project = self.one(lambda a: a.project, ("spec", "project"), "project")
-        if project is None:
-            self.found.append(finding(first.doc, ("spec",), "has no project (Argo CD requires one)"))
-        elif project != "default":
-            argocd["project"] = project
-        namespace = self.one(lambda a: a.namespace, ("metadata", "namespace"), "namespace")
-        if namespace is None:
-            self.found.append(finding(first.doc, ("metadata",), (
-                "has no namespace: the spec names the namespace Argo CD runs in (argocd.namespace)")))
-        elif namespace != "argocd":
-            argocd["namespace"] = namespace
-        folder = self.one(lambda a: posixpath.dirname(a.doc.path), (), "folder")
-        manifests = folder or "."
-        if manifests != defaults.MANIFESTS:
-            argocd["manifests"] = manifests
-        for app in self.apps:
-            target = f"{manifests}/{self.adoption.app}-{app.env}.yaml" if folder else f"{self.adoption.app}-{app.env}.yaml"
-            if app.doc.path != target:
-                if target in self.adoption.existing:
-                    self.found.append(finding(app.doc, (), (
-                        f"shipspec writes this Application to {target}, which holds something else")))
-                self.moves.append((app.doc.path, target))
-        finalizers = self.one(lambda a: a.finalizers, ("metadata", "finalizers"), "finalizers")
-        if finalizers not in ([], [FINALIZER]):
-            self.found.append(finding(first.doc, ("metadata", "finalizers"), (
-                f"the spec adds {FINALIZER} or nothing (argocd.cascadeDelete)")))
-        if finalizers == []:
-            argocd["cascadeDelete"] = False
-        automated = [a.automated for a in self.apps if a.automated is not None]
-        if automated:
-            policy = self.one(lambda a: a.automated or automated[0], ("spec", "syncPolicy", "automated"), "automated")
-            if policy["prune"]:
-                argocd["prune"] = True
-            if policy["selfHeal"]:
-                argocd["selfHeal"] = True
-        options = self.one(lambda a: a.sync_options, ("spec", "syncPolicy", "syncOptions"), "syncOptions")
-        if options:
-            argocd["syncOptions"] = options
-        labels = self.one(lambda a: {k: v for k, v in a.labels.items() if k not in ("app", "env", "team")},
-                          ("metadata", "labels"), "labels")
-        if labels:
-            argocd["labels"] = labels
-        for app in self.apps:
-            for key, expected in (("app", self.adoption.app), ("env", app.env)):
-                if key in app.labels and app.labels[key] != expected:
-                    self.found.append(finding(app.doc, ("metadata", "labels", key), (
-                        f"is {app.labels[key]!r}: shipspec sets the label {key}={expected}")))
-        notify = self._notify()
-        if notify:
-            argocd["notify"] = notify
-        return argocd
-
-    def _notify(self) -> dict[str, Any] | None:
-        subscriptions = self.one(lambda a: a.annotations, ("metadata", "annotations"), "annotations")
-        triggers, channels = [], set()
-        for key, value in subscriptions.items():
-            trigger = key.removeprefix(NOTIFY_PREFIX).removesuffix(".slack")
-            if key.startswith(NOTIFY_PREFIX) and key.endswith(".slack") and isinstance(value, str):
-                triggers.append(trigger)
-                channels.add(value)
-            else:
-                self.found.append(finding(self.apps[0].doc, ("metadata", "annotations", key), (
-                    "the spec has no field for it: it writes only Slack notification subscriptions (argocd.notify)")))
-        if len(channels) > 1:
-            self.found.append(finding(self.apps[0].doc, ("metadata", "annotations"), (
-                "subscribes several Slack channels: argocd.notify has one")))
-        if not triggers:
-            return None
-        notify: dict[str, Any] = {"slack": sorted(channels)[0]}
-        if triggers != ["on-sync-succeeded", "on-sync-failed", "on-health-degraded"]:
-            notify["triggers"] = triggers
-        return notify
 
     def _environment(self, app: EnvApp) -> dict[str, Any]:
         env: dict[str, Any] = {"name": app.env}
