@@ -117,6 +117,17 @@ def long_names(root: Path) -> None:
         })
 
 
+def single_ref(root: Path) -> None:
+    """A chart that reads one "<repository>:<tag>" string (app.image), a CronJob."""
+    charts.REF.write(root / "charts" / "nightly")
+    for env, ref in (("dev", "busybox:1.37"), ("prod", "busybox:1.36")):
+        write_files(root, {
+            f"charts/nightly/values.{env}.yaml": f"app:\n  image: {ref}\n",
+            f"argocd/nightly-{env}.yaml": application("nightly", env, path="charts/nightly",
+                                                      values=f"values.{env}.yaml", namespace="batch"),
+        })
+
+
 def prove_adoption(capsys: pytest.CaptureFixture[str], tmp_path: Path, root: Path, app: str, names: list[str],
                    *, envs: tuple[str, ...] = (), chart_home: dict[str, Path] | None = None,
                    tag_at: tuple[str, ...] = ("image", "tag")) -> str:
@@ -209,6 +220,16 @@ def test_registry_split_image_found_where_the_tag_lives(tmp_path: Path, capsys: 
     assert spec["image"] == {"repository": "docker.io/grafana/tempo", "valuePaths": {
         "registry": "tempo.registry", "repository": "tempo.repository", "tag": "tempo.tag"}}
     assert spec["values"] == {"replicaCount": 2}
+
+
+def test_single_ref_string_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _charts_repo(tmp_path, single_ref)
+    output = prove_adoption(capsys, tmp_path, root, "nightly", ["nightly-dev", "nightly-prod"],
+                            tag_at=("app", "image"))
+    assert "dev: runs 1.37" in output and "prod: runs 1.36" in output
+    spec = yaml.safe_load((tmp_path / "app" / "shipspec.yaml").read_text())
+    assert spec["image"] == {"repository": "busybox", "valuePaths": {"ref": "app.image"}}
+    assert "values" not in spec and all("values" not in env for env in spec["environments"])
 
 
 def test_published_chart_becomes_charts_chart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -421,3 +442,22 @@ def test_application_sharing_a_file_is_listed(tmp_path: Path, capsys: pytest.Cap
     assert code == 1 and not Path("s.yaml").exists()
     assert "argocd/myapp-dev.yaml:1:1: holds 2 YAML documents: shipspec writes each Application in a file of its " \
            "own" in output
+
+
+@pytest.mark.parametrize("edit", [
+    ("argocd/myapp-dev.yaml", "    team: payments\n", "    team: checkout\n"),  # a label value
+    ("argocd/myapp-dev.yaml", "      releaseName: myapp\n", ""),  # Argo CD would run release myapp-dev
+    ("argocd/myapp-prod.yaml", "    - CreateNamespace=true\n", "    - CreateNamespace=false\n"),
+])
+def test_generate_refuses_an_application_argocd_reads_differently(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: tuple[str, str, str]) -> None:
+    root = _charts_repo(tmp_path, seed)
+    spec = tmp_path / "app" / "shipspec.yaml"
+    assert shipspec(capsys, "import", "myapp", "--charts-dir", str(root), "--output", str(spec))[0] == 0
+    path, old, new = edit
+    text = (root / path).read_text()
+    assert old in text
+    (root / path).write_text(text.replace(old, new))
+    code, output = shipspec(capsys, "generate", str(spec))
+    assert code == 2 and "refusing to overwrite 1 file" in output and path in output
+    assert (root / path).read_text() == text.replace(old, new)

@@ -147,7 +147,9 @@ class _Builder:
                 first.value_file or first.doc.path, None, None, "",
                 f"found image tags at {where}: shipspec releases one image and cannot tell which one is the app's"
                 if chosen else "no image tag found: looked for a mapping with `repository` and `tag`, and for an "
-                "`image: <repository>:<tag>` string"))
+                "`image: <repository>:<tag>` string" + (
+                    " (a published chart's own values.yaml is not in the checkout: the overlays must name the "
+                    "repository beside the tag)" if first.published is not None else "")))
             return None
         self.image = at = chosen[0]
         repositories: dict[str, str] = {}
