@@ -39,13 +39,15 @@ def import_app(app: str, *, charts_dir: str | None = None, envs: Sequence[str] =
         err(f"{plural(len(adopted.findings), 'field')} the spec cannot carry over; nothing was written "
             "(--force writes the spec with this list at its top)")
         return EXIT_FAILED
-    write_atomic(spec_path, adopted.text())
+    _move(root, adopted.moves)
+    try:
+        write_atomic(spec_path, adopted.text())
+    except OSError as exc:
+        _move(root, [(new, old) for old, new in reversed(adopted.moves)])
+        raise UsageError(f"cannot write {display_path(spec_path)}: {exc.strerror or exc}; nothing was changed") from None
     out(f"wrote     {display_path(spec_path)}")
     for old, new in adopted.moves:
-        target = root / new
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(root / old, target)
-        out(f"moved     {display_path(root / old)} -> {display_path(target)}")
+        out(f"moved     {display_path(root / old)} -> {display_path(root / new)}")
     for env, tag in adopted.tags.items():
         out(f"{env}: runs {tag}")
     out("next: shipspec generate (it adopts the overlays and Applications the spec now renders)")
@@ -54,3 +56,20 @@ def import_app(app: str, *, charts_dir: str | None = None, envs: Sequence[str] =
 
 def _shown(root: Path, relative: str) -> str:
     return display_path(root / relative) if relative != SPEC_NAME else relative
+
+
+def _move(root: Path, moves: Sequence[tuple[str, str]]) -> None:
+    """Rename each Application file to the spec's name for it: all, or (undone) none."""
+    done: list[tuple[str, str]] = []
+    for old, new in moves:
+        try:
+            (root / new).parent.mkdir(parents=True, exist_ok=True)
+            if (root / new).exists():
+                raise FileExistsError(0, "the target exists", str(root / new))
+            os.rename(root / old, root / new)
+        except OSError as exc:
+            for undo_old, undo_new in reversed(done):
+                os.rename(root / undo_new, root / undo_old)
+            raise UsageError(f"cannot move {display_path(root / old)} to {display_path(root / new)}: "
+                             f"{exc.strerror or exc}; nothing was changed") from None
+        done.append((old, new))
