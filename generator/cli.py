@@ -228,6 +228,26 @@ def _prompt(question: str, default: str | None) -> str:
     return str(click.prompt(question, default=default, show_default=default is not None))
 
 
+@cli.command("import", short_help="Write the spec that renders what a charts repo already deploys.")
+@click.argument("app")
+@click.option("--charts-dir", type=click.Path(file_okay=False), default=None,
+              help="The charts checkout to read.  [default: ../charts, beside the spec]")
+@click.option("--env", "environments", multiple=True,
+              help="An environment to adopt, in promotion order (repeat); default: every one found, in the usual order.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="The spec to write.  [default: ./shipspec.yaml]")
+@click.option("--force", is_flag=True, help="Write the spec even when something cannot be carried over (listed at its top).")
+def import_(app: str, charts_dir: str | None, environments: tuple[str, ...], output: str | None, force: bool) -> int:
+    """Adopt APP from the Argo CD Applications that deploy it: write the spec that renders exactly them.
+
+    Exit 0 adopted exactly, 1 something could not be carried over (listed; nothing written
+    without --force), 2 bad input.
+    """
+    from .commands import import_ as command
+
+    return command.run(app, charts_dir=charts_dir, envs=environments, output=output, force=force)
+
+
 @cli.command()
 def schema() -> int:
     """Print the JSON Schema of shipspec.yaml."""

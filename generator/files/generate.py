@@ -213,6 +213,10 @@ def plan_app(loaded: LoadedSpec, charts_dir: Path | None) -> tuple[list[Change],
     changes = [
         writer.plan(workspace.disk_path(output, loaded.directory, charts), text) for output, text in rendered.items()
     ]
+    if any(change.foreign for change in changes):
+        from .adoption import adopt
+
+        changes = adopt(loaded, charts, changes)
     produced = {str(output) for output in rendered}
     stale = drift.stale_files(loaded.directory, charts, drift.layout_of(loaded), loaded.repo_path, produced)
     return changes, stale

@@ -87,7 +87,7 @@ def _render_env(
     tag = env.pin or PROBE_TAG
     values = scratch / f"{env.name}.yaml"
     values.write_text("\n".join(block(overlay(spec, env, tag), 0)) + "\n", encoding="utf-8")
-    command = [binary, "template", spec.name, *([chart] if isinstance(chart, str) else chart),
+    command = [binary, "template", env.release_name or spec.name, *([chart] if isinstance(chart, str) else chart),
                "--namespace", env.namespace or spec.name, "--values", str(values)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False,

@@ -86,5 +86,21 @@ def read_tag(path: Path, where: TagPath = DEFAULT_TAG) -> str | None:
             head = handle.read(_HEAD_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return None
+    if not header.is_generated(head):  # a file generate has not written yet (adopted by import): read as YAML
+        return _yaml_tag(path, where)
     match = header.find_tag(head, where)
     return header.read_tag(match, where) if match else None
+
+
+def _yaml_tag(path: Path, where: TagPath) -> str | None:
+    import yaml
+
+    try:
+        node = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    for key in where.keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(node, str):
+        return None
+    return (node.rpartition(":")[2] if where.ref else node) or None

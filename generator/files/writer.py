@@ -28,11 +28,12 @@ class Change:
     text: str
     old: str | None  # None: the file does not exist
     status: Status
+    adopted: bool = False  # foreign, but it means what the spec renders (files/adoption.py)
 
     @property
     def foreign(self) -> bool:
-        """An existing file without the shipspec header: generate refuses it without --force."""
-        return self.old is not None and not header.is_generated(self.old)
+        """An existing file without the shipspec header that generate does not adopt: refused without --force."""
+        return self.old is not None and not self.adopted and not header.is_generated(self.old)
 
 
 def read_existing(path: Path) -> bytes | None:

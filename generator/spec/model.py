@@ -204,6 +204,12 @@ class Environment(Model):
     )
     values_file: FileName | None = Field(None, description="Values overlay file name; default values.<env>.yaml.")
     auto_sync: bool = Field(True, description="syncPolicy.automated.")
+    release_name: AppName | None = Field(
+        None,
+        description="The Helm release name of this environment (helm.releaseName); default the app's name. "
+        "`shipspec import` sets it where an adopted Application runs another one (Argo CD's default is the "
+        "Application's name).",
+    )
     pin: Annotated[str, _rule(names.image_tag)] | None = Field(
         None, description="Freeze this environment at this image tag (rollback)."
     )
