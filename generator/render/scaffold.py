@@ -55,6 +55,7 @@ class Answers:
     namespace: str | None = None
     ci: str = "travis"
     chart: tuple[str, str, str] | None = None  # a published chart: (repoURL, name, version)
+    install: str | None = None  # the pip requirement CI installs shipspec from; None: this version
 
 
 def default_name(folder: str) -> str:
@@ -118,6 +119,7 @@ def spec_text(answers: Answers, schema: str) -> str:
         branches=branches_for(answers.environments),
         release_branch=release_branch(answers.environments),
         ci=answers.ci,
+        install=answers.install,
     )
 
 

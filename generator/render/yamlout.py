@@ -173,6 +173,11 @@ def _inline(value: Any) -> str:
     return scalar(value)
 
 
+def shell_word(value: str) -> str:
+    """One shell word, always single-quoted (a quote inside it closed, escaped and reopened)."""
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
 def shell(value: str) -> str:
     """A shell word for a Makefile recipe: shell-quoted, with `$` doubled for make."""
     return shlex.quote(value).replace("$", "$$")

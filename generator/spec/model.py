@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from . import defaults, hosts, names
+from . import defaults, hosts, names, requirement
 
 DEFAULT_ENVIRONMENTS = ("dev", "stag", "prod")
 SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -52,6 +52,7 @@ Encrypted = Annotated[str, _rule(names.encrypted)]
 ValuePath = Annotated[str, _rule(names.value_path)]
 Notify = Literal["always", "never", "change"]
 SecretName = Annotated[str, _rule(names.secret_name)]
+InstallRequirement = Annotated[str, _rule(requirement.check)]
 
 
 class Model(BaseModel):
@@ -286,6 +287,12 @@ class Spec(Model):
     )
     branches: dict[BranchName, Branch] | None = Field(
         None, max_length=MAX_BRANCHES, description="What each branch releases; default dev/staging/master, valid only with the default environments."
+    )
+    install: InstallRequirement | None = Field(
+        None,
+        description="The pip requirement CI installs shipspec from: one version (shipspec==1.2.3), one commit "
+        "(shipspec @ git+https://host/org/shipspec@<40-hex sha>) or one archive by its hash (shipspec @ "
+        "https://host/shipspec-1.2.3.tar.gz#sha256=<64 hex>); default: this shipspec's exact version.",
     )
     ci: Literal["travis", "github", "gitlab"] = Field(
         "travis",
