@@ -85,18 +85,16 @@ def release_branch(environments: tuple[str, ...]) -> str:
 
 
 def branches_for(environments: tuple[str, ...]) -> dict[str, Rule] | None:
-    """The promotion table for a custom environment list; None for the default list.
+    """The promotion table for a custom environment list; None where the spec's default fits.
 
     It generalises the default table: each pre-production environment's branch
     deploys it and proposes the next one, except the last before production,
     whose branch deploys it on pushes and cron builds; the release branch deploys
     that environment and proposes production.
     """
-    if environments == DEFAULT_ENVIRONMENTS:
-        return None
+    if environments == DEFAULT_ENVIRONMENTS or len(environments) == 1:
+        return None  # the spec's defaults (a single environment: master deploys it directly)
     release = release_branch(environments)
-    if len(environments) == 1:  # production is also the first environment: nothing to propose from
-        return {release: Rule((environments[0],))}
     *stages, before_prod, prod = environments
     table = {env: Rule((env,), (nxt,)) for env, nxt in zip(stages, (*stages[1:], before_prod))}
     table[before_prod] = Rule((before_prod,), cron=True)

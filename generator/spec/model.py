@@ -260,6 +260,11 @@ def default_branches() -> dict[str, Branch]:
     }
 
 
+def single_environment_branches(env: str) -> dict[str, Branch]:
+    """SPEC 1.2: an app with one environment releases it from master by a direct commit."""
+    return {"master": Branch(deploy=[env])}
+
+
 class Spec(Model):
     """shipspec v1: one app, its image, its charts and its environments."""
 
@@ -286,7 +291,8 @@ class Spec(Model):
         "(mappings key by key, anything else replaced).",
     )
     branches: dict[BranchName, Branch] | None = Field(
-        None, max_length=MAX_BRANCHES, description="What each branch releases; default dev/staging/master, valid only with the default environments."
+        None, max_length=MAX_BRANCHES, description="What each branch releases; default dev/staging/master with the default environments, "
+        "{master: {deploy: [<env>]}} with a single environment; required otherwise."
     )
     install: InstallRequirement | None = Field(
         None,
@@ -320,6 +326,8 @@ class Spec(Model):
             env.values_file = env.values_file or defaults.values_file(env.name)
         if self.branches is None and self.uses_default_environments:
             self.branches = default_branches()
+        elif self.branches is None and len(self.environments) == 1:
+            self.branches = single_environment_branches(self.environments[0].name)
         return self
 
     @property

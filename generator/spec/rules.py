@@ -57,7 +57,8 @@ def _branches(spec: Spec) -> Iterator[tuple[Any, ...]]:
         envs = ", ".join(env.name for env in spec.environments)
         yield Finding(
             ("branches",),
-            f"required with custom environments ({envs}); the default table only fits dev, stag, prod",
+            f"required with custom environments ({envs}); the default table only fits dev, stag, prod "
+            "(or a single environment, which master deploys)",
             at=("environments",),
         )
         return
