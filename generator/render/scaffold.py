@@ -125,8 +125,9 @@ def service_files(spec: Spec) -> dict[str, str]:
     """The service repo's starter files, relative to the spec's folder."""
     env = environment()
     ci_file = defaults.CI_FILES[spec.ci]
+    root_app = root_application(spec)[0]
     return {
-        path: env.get_template(f"init/{name}").render(spec=spec, ci_file=ci_file)
+        path: env.get_template(f"init/{name}").render(spec=spec, ci_file=ci_file, root_app=root_app)
         for path, name in _SERVICE_TEMPLATES.items()
     }
 
