@@ -174,7 +174,8 @@ def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, c
 @click.option("--charts-dir", help="charts.checkout: the charts repo clone, relative to DIRECTORY.  [default: ../charts]")
 @click.option("--env", "environments", multiple=True, help="An environment, in promotion order (repeat); default dev, stag, prod.")
 @click.option("--team", help="Label team=<team> on every Argo CD Application.")
-@click.option("--namespace", help="Kubernetes namespace of every environment; default: the app name.")
+@click.option("--namespace", help="Kubernetes namespace: of the one environment, or NAMESPACE-<env> of each of "
+              "several (one cluster); default: the app name, or <name>-<env> of each of several.")
 @click.option(
     "--schema-ref", help="$schema of the spec's editor modeline; default: ./shipspec.schema.json, written beside the spec."
 )

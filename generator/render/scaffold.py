@@ -102,6 +102,18 @@ def branches_for(environments: tuple[str, ...]) -> dict[str, Rule] | None:
     return table
 
 
+def namespaces(answers: Answers) -> dict[str, str | None]:
+    """The namespace init writes for each environment; None leaves the spec's default (the app's
+    name, or `<name>-<env>` for environments that would share it). All of init's environments
+    deploy to one cluster, so a namespace given for several becomes `<namespace>-<env>` each."""
+    given = answers.namespace
+    if given in (None, answers.name):
+        return dict.fromkeys(answers.environments)
+    if len(answers.environments) == 1:
+        return {answers.environments[0]: given}
+    return {env: f"{given}-{env}" for env in answers.environments}
+
+
 def spec_text(answers: Answers, schema: str) -> str:
     """The commented shipspec.yaml for these answers (not yet validated)."""
     return environment().get_template("init/shipspec.yaml.j2").render(
@@ -112,7 +124,7 @@ def spec_text(answers: Answers, schema: str) -> str:
         charts_repo=answers.charts_repo,
         checkout=None if answers.checkout == DEFAULT_CHECKOUT else answers.checkout,
         environments=answers.environments,
-        namespace=None if answers.namespace in (None, answers.name) else answers.namespace,
+        namespaces=namespaces(answers),
         chart=answers.chart,
         branches=branches_for(answers.environments),
         release_branch=release_branch(answers.environments),

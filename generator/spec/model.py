@@ -190,7 +190,11 @@ class ArgoCD(Model):
 
 class Environment(Model):
     name: DnsLabel = Field(description="Environment name; order of the list is promotion order.")
-    namespace: DnsLabel | None = Field(None, description="Destination namespace; default the app's name.")
+    namespace: DnsLabel | None = Field(
+        None,
+        description="Destination namespace; default the app's name, or <name>-<env> where the app's name would "
+        "share this environment's server and namespace with another environment.",
+    )
     server: Annotated[str, _rule(names.server_url)] = Field(
         "https://kubernetes.default.svc", description="The Argo CD destination cluster."
     )
@@ -321,8 +325,10 @@ class Spec(Model):
         if paths.ref is None:
             paths.repository = paths.repository or "image.repository"
             paths.tag = paths.tag or "image.tag"
+        resolved = defaults.namespaces(self.name, [(env.name, env.server, env.namespace) for env in self.environments])
+        for env, namespace in zip(self.environments, resolved):
+            env.namespace = namespace
         for env in self.environments:
-            env.namespace = env.namespace or self.name
             env.values_file = env.values_file or defaults.values_file(env.name)
         if self.branches is None and self.uses_default_environments:
             self.branches = default_branches()
