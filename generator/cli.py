@@ -195,7 +195,8 @@ def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, c
 @click.option("--charts-dir", help="charts.checkout: the charts repo clone, relative to DIRECTORY.  [default: ../charts]")
 @click.option("--env", "environments", multiple=True, help="An environment, in promotion order (repeat); default dev, stag, prod.")
 @click.option("--team", help="Label team=<team> on every Argo CD Application.")
-@click.option("--namespace", help="Kubernetes namespace of every environment; default: the app name.")
+@click.option("--namespace", help="Kubernetes namespace: of the one environment, or NAMESPACE-<env> of each of "
+              "several (one cluster); default: the app name, or <name>-<env> of each of several.")
 @click.option(
     "--schema-ref", help="$schema of the spec's editor modeline; default: ./shipspec.schema.json, written beside the spec."
 )
@@ -206,6 +207,9 @@ def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, c
 @click.option("--chart-repo", metavar="URL", help="The published chart's repository (with --chart-name, --chart-version).")
 @click.option("--chart-name", metavar="NAME", help="The published chart's name in --chart-repo.")
 @click.option("--chart-version", metavar="VERSION", help="The published chart's exact version.")
+@click.option("--install", metavar="REQUIREMENT",
+              help="install: the pip requirement CI installs shipspec from, e.g. 'shipspec==1.2.3' or "
+              "'shipspec @ git+https://github.com/ORG/shipspec@<40-hex sha>'; default: this version.")
 @click.option("--yes", "-y", is_flag=True, help="Accept defaults; never ask.")
 @click.option(
     "--interactive/--no-interactive", default=None,
@@ -214,13 +218,13 @@ def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, c
 def init(directory: str, name: str | None, image: str | None, charts_repo: str | None, charts_dir: str | None,
          environments: tuple[str, ...], team: str | None, namespace: str | None, schema_ref: str | None,
          ci: str, chart: str | None, chart_repo: str | None, chart_name: str | None, chart_version: str | None,
-         yes: bool, interactive: bool | None) -> int:
+         install: str | None, yes: bool, interactive: bool | None) -> int:
     """Scaffold a service in DIRECTORY: spec, Dockerfile, README, chart, then generate; exit 2 on bad input or if a file exists."""
     from .commands import init as command
 
     ask = not yes and (interactive if interactive is not None else sys.stdin.isatty())
     flags = command.Flags(directory, name, image, charts_repo, charts_dir, environments, team, namespace, schema_ref,
-                          ci, chart, chart_repo, chart_name, chart_version)
+                          ci, chart, chart_repo, chart_name, chart_version, install)
     return command.run(flags, yes=yes, prompt=_prompt if ask else None)
 
 

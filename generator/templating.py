@@ -18,7 +18,7 @@ import jinja2
 OPTIONS: dict[str, Any] = {"keep_trailing_newline": True, "trim_blocks": True, "lstrip_blocks": True,
                            "autoescape": False}
 # The filters the templates use, by name: the compiler needs each to exist (see `compile_all`).
-FILTERS = ("q", "key", "sh", "block", "checked_tag", "entry", "item")
+FILTERS = ("q", "key", "sh", "shq", "block", "checked_tag", "entry", "item")
 _STAMP = "stamp.json"
 
 

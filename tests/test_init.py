@@ -200,7 +200,8 @@ def test_interactive_init_asks_with_defaults(tmp_path: Path, monkeypatch: pytest
     assert "App name [shop-front]:" in result.output and "Kubernetes namespace [shop-front]:" in result.output
     spec = load(tmp_path / "Shop_Front" / "shipspec.yaml").spec
     assert (spec.name, spec.image.repository, spec.charts.repo) == ("shop-front", "myorg/shop", REPO)
-    assert [env.namespace for env in spec.environments] == ["shop-front"] * 3
+    # SPEC 1.2: the default environments share one cluster, so each gets <name>-<env>
+    assert [env.namespace for env in spec.environments] == ["shop-front-dev", "shop-front-stag", "shop-front-prod"]
     assert (tmp_path / "charts" / "charts" / "shop-front" / "values.prod.yaml").is_file()
 
 

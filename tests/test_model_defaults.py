@@ -73,7 +73,7 @@ def test_notify_triggers_default() -> None:
 def test_environments(spec: Spec) -> None:
     assert [env.name for env in spec.environments] == ["dev", "stag", "prod"]
     for env in spec.environments:
-        assert env.namespace == "myapp"
+        assert env.namespace == f"myapp-{env.name}"  # SPEC 1.2: they share one cluster
         assert env.server == "https://kubernetes.default.svc"
         assert env.values_file == f"values.{env.name}.yaml"
         assert env.auto_sync is True
@@ -121,7 +121,7 @@ def test_slack_defaults() -> None:
 
 def test_explicit_null_means_default() -> None:
     spec = spec_of(MINIMAL + "environments:\n  - name: dev\n    namespace:\n  - name: stag\n  - name: prod\n")
-    assert spec.environments[0].namespace == "myapp"
+    assert spec.environments[0].namespace == "myapp-dev"  # the default: it shares its cluster with stag and prod
 
 
 def test_defaults_are_not_shared_between_specs() -> None:

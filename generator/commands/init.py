@@ -45,6 +45,7 @@ class Flags:
     chart_repo: str | None = None
     chart_name: str | None = None
     chart_version: str | None = None
+    install: str | None = None  # the pip requirement CI installs shipspec from
 
 
 def run(flags: Flags, *, yes: bool = False, prompt: Prompt | None = None) -> int:
@@ -104,6 +105,7 @@ def resolve(flags: Flags, directory: Path, *, yes: bool, prompt: Prompt | None) 
         namespace=namespace,
         ci=flags.ci,
         chart=published_chart(flags),
+        install=flags.install,
     )
 
 

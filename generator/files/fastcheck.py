@@ -38,6 +38,8 @@ _KEY = re.compile(r"(?P<indent> *)(?P<key>[A-Za-z][A-Za-z0-9]*):(?:[ ]+(?P<value
 _VALUE = re.compile(r"""(?P<q>["']?)(?P<text>[A-Za-z0-9_.][A-Za-z0-9_./-]*)(?P=q)(?:[ ]+#.*)?""")
 _WANTED = {("charts", "path"), ("charts", "checkout"), ("argocd", "manifests")}
 _TOP_LINE = re.compile(r"^[^ \n#].*", re.MULTILINE)
+# How much of an overlay both paths read for its tag: the full path reads no further (workspace).
+HEAD_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -262,12 +264,22 @@ def _read(path: Path) -> tuple[header.Header, str] | None:
 
 
 def _tag_reads_back(body: str) -> bool:
-    """A free tag is left out of the body digest; the full path would re-render it from
-    what it reads, so it must read back to exactly the same text (and an empty one, which
-    the full path renders as no tag at all, does not)."""
+    """An overlay's tag is what the full path reads back and renders again, so the overlay must say
+    exactly what that render would: a free tag is left out of the body digest and must read back to
+    the same text (an empty one, which the full path renders as no tag at all, does not), and the
+    "not released yet" note belongs to an overlay without a tag, and to no other (a tag put by hand
+    into an awaiting overlay makes the full path render a released one and its Application)."""
     path = header.noted_path(body)
-    match = header.find_tag(body, path) if path is not None else None
-    if path is None or match is None or match["comment"] is not None:
+    if path is None:
         return True
+    awaiting = header.AWAITING.search(body) is not None
+    if len(body.encode("utf-8")) >= HEAD_BYTES // 2:
+        return False  # the full path reads the tag from the file's head only (header included)
+    match = header.find_tag(body, path)
+    if match is None:
+        return awaiting
+    if match["comment"] is not None:
+        return not awaiting  # a pin: its line counts in the body digest
     value = header.decode_tag(match["value"])
-    return value is not None and header.read_tag(match, path) is not None and quote(value) == match["value"]
+    reads = value is not None and header.read_tag(match, path) is not None and quote(value) == match["value"]
+    return reads and not awaiting

@@ -17,11 +17,8 @@ from ..render.core import Output
 from ..spec import valuepaths
 from ..spec.validation import LoadedSpec
 from ..spec.valuepaths import DEFAULT_TAG, TagPath
+from .fastcheck import HEAD_BYTES  # our own overlay layout: a regex over its first bytes, no YAML parse
 from .paths import display_path
-
-# Our own overlay layout (see templates/values.yaml.j2): reading the first lines
-# with a regex avoids a YAML parse per file. A pinned tag carries a comment.
-_HEAD_BYTES = 64 * 1024
 
 
 def charts_root(loaded: LoadedSpec, override: Path | None = None) -> Path | None:
@@ -83,7 +80,7 @@ def read_tag(path: Path, where: TagPath = DEFAULT_TAG) -> str | None:
     """The tag the overlay at `path` holds at `where` (None when it holds none)."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(_HEAD_BYTES).decode("utf-8", errors="replace")
+            head = handle.read(HEAD_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return None
     if not header.is_generated(head):  # a file generate has not written yet (adopted by import): read as YAML

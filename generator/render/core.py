@@ -46,7 +46,7 @@ def environment() -> jinja2.Environment:
         **templating.OPTIONS,
     )
     env.filters.update(
-        q=yamlout.scalar, key=yamlout.key, sh=yamlout.shell, block=_block, checked_tag=yamlout.checked_tag,
+        q=yamlout.scalar, key=yamlout.key, sh=yamlout.shell, shq=yamlout.shell_word, block=_block, checked_tag=yamlout.checked_tag,
         entry=yamlout.entry, item=yamlout.item,
     )
     return env
@@ -113,7 +113,8 @@ def _template(name: str, **context: Any) -> str:
 
 def _travis(spec: Spec) -> str:
     jobs = plan.jobs(spec)
-    return _template("travis.yml.j2", spec=spec, jobs=zip(jobs, travis.conditions(jobs)), version=__version__)
+    return _template("travis.yml.j2", spec=spec, jobs=zip(jobs, travis.conditions(jobs)), version=__version__,
+                     install=install_requirement(spec))
 
 
 def _github(spec: Spec) -> str:
@@ -124,6 +125,7 @@ def _github(spec: Spec) -> str:
         "github.yml.j2", spec=spec, jobs=github.jobs(jobs, _gate_seconds(spec)), scheduled=plan.scheduled(jobs), version=__version__,
         checkout=github.CHECKOUT, checkout_version=github.CHECKOUT_VERSION, setup_python=github.SETUP_PYTHON,
         setup_python_version=github.SETUP_PYTHON_VERSION, cache=github.CACHE, cache_version=github.CACHE_VERSION,
+        install=install_requirement(spec),
     )
 
 
@@ -133,7 +135,7 @@ def _gitlab(spec: Spec) -> str:
     jobs = plan.jobs(spec)
     return _template(
         "gitlab-ci.yml.j2", spec=spec, jobs=gitlab.jobs(jobs), workflow_rules=gitlab.workflow_rules(jobs),
-        version=__version__,
+        version=__version__, install=install_requirement(spec),
     )
 
 
@@ -145,6 +147,11 @@ _PIPELINES = {"travis": _travis, "github": _github, "gitlab": _gitlab}
 
 
 registry_host = valuepaths.registry_host
+
+
+def install_requirement(spec: Spec) -> str:
+    """The pip requirement every CI job installs shipspec from: `install`, else this exact version."""
+    return spec.install or f"shipspec=={__version__}"
 
 
 def _makefile(spec: Spec) -> str:

@@ -55,6 +55,7 @@ class Answers:
     namespace: str | None = None
     ci: str = "travis"
     chart: tuple[str, str, str] | None = None  # a published chart: (repoURL, name, version)
+    install: str | None = None  # the pip requirement CI installs shipspec from; None: this version
 
 
 def default_name(folder: str) -> str:
@@ -84,23 +85,33 @@ def release_branch(environments: tuple[str, ...]) -> str:
 
 
 def branches_for(environments: tuple[str, ...]) -> dict[str, Rule] | None:
-    """The promotion table for a custom environment list; None for the default list.
+    """The promotion table for a custom environment list; None where the spec's default fits.
 
     It generalises the default table: each pre-production environment's branch
     deploys it and proposes the next one, except the last before production,
     whose branch deploys it on pushes and cron builds; the release branch deploys
     that environment and proposes production.
     """
-    if environments == DEFAULT_ENVIRONMENTS:
-        return None
+    if environments == DEFAULT_ENVIRONMENTS or len(environments) == 1:
+        return None  # the spec's defaults (a single environment: master deploys it directly)
     release = release_branch(environments)
-    if len(environments) == 1:  # production is also the first environment: nothing to propose from
-        return {release: Rule((environments[0],))}
     *stages, before_prod, prod = environments
     table = {env: Rule((env,), (nxt,)) for env, nxt in zip(stages, (*stages[1:], before_prod))}
     table[before_prod] = Rule((before_prod,), cron=True)
     table[release] = Rule((before_prod,), (prod,))
     return table
+
+
+def namespaces(answers: Answers) -> dict[str, str | None]:
+    """The namespace init writes for each environment; None leaves the spec's default (the app's
+    name, or `<name>-<env>` for environments that would share it). All of init's environments
+    deploy to one cluster, so a namespace given for several becomes `<namespace>-<env>` each."""
+    given = answers.namespace
+    if given in (None, answers.name):
+        return dict.fromkeys(answers.environments)
+    if len(answers.environments) == 1:
+        return {answers.environments[0]: given}
+    return {env: f"{given}-{env}" for env in answers.environments}
 
 
 def spec_text(answers: Answers, schema: str) -> str:
@@ -113,11 +124,12 @@ def spec_text(answers: Answers, schema: str) -> str:
         charts_repo=answers.charts_repo,
         checkout=None if answers.checkout == DEFAULT_CHECKOUT else answers.checkout,
         environments=answers.environments,
-        namespace=None if answers.namespace in (None, answers.name) else answers.namespace,
+        namespaces=namespaces(answers),
         chart=answers.chart,
         branches=branches_for(answers.environments),
         release_branch=release_branch(answers.environments),
         ci=answers.ci,
+        install=answers.install,
     )
 
 
@@ -125,8 +137,9 @@ def service_files(spec: Spec) -> dict[str, str]:
     """The service repo's starter files, relative to the spec's folder."""
     env = environment()
     ci_file = defaults.CI_FILES[spec.ci]
+    root_app = root_application(spec)[0]
     return {
-        path: env.get_template(f"init/{name}").render(spec=spec, ci_file=ci_file)
+        path: env.get_template(f"init/{name}").render(spec=spec, ci_file=ci_file, root_app=root_app)
         for path, name in _SERVICE_TEMPLATES.items()
     }
 

@@ -101,6 +101,8 @@ def entry(key_text: str, value: Any, indent: int, *, dash: bool = False) -> str:
     line = f"{lead}{key_text}: {_inline(value)}"
     if len(line) <= MAX_LINE or not isinstance(value, str):
         return line
+    if EXPRESSION in value:
+        return _expression_line(line, indent)
     inner = len(lead) + 2
     return f"{lead}{key_text}:\n{' ' * inner}{scalar(value, inner, MAX_LINE - inner - 2)}"
 
@@ -110,7 +112,23 @@ def item(value: Any, indent: int) -> str:
     line = f"{' ' * indent}- {_inline(value)}"
     if len(line) <= MAX_LINE or not isinstance(value, str):
         return line
+    if EXPRESSION in value:
+        return _expression_line(line, indent)
     return f"{' ' * indent}- {scalar(value, indent + 2, MAX_LINE - indent - 4)}"
+
+
+# A GitHub expression is never folded over lines: @actions/workflow-parser (0.3.61, behind
+# GitHub's editor tooling) takes the `${{ }}` of a multi-line scalar from its raw source, so a
+# folded double-quoted checkout ref evaluates to "refs/heads/x" with the quote characters, and
+# a folded block scalar (`>-`) to the ref with its indentation and a line break. One line
+# reads the same in every parser; yamllint's line-length rule is told so on the line above
+# (its `disable-line` directive), as yamllint's "Disable with comments" documents.
+EXPRESSION = "${{"
+LONG_LINE = "# yamllint disable-line rule:line-length"
+
+
+def _expression_line(line: str, indent: int) -> str:
+    return f"{' ' * indent}{LONG_LINE}\n{line}"
 
 
 def block(value: Any, indent: int = 0) -> list[str]:
@@ -171,6 +189,11 @@ def _inline(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[]"
     return scalar(value)
+
+
+def shell_word(value: str) -> str:
+    """One shell word, always single-quoted (a quote inside it closed, escaped and reopened)."""
+    return "'" + value.replace("'", "'\"'\"'") + "'"
 
 
 def shell(value: str) -> str:

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from . import defaults, hosts, names
+from . import defaults, hosts, names, requirement
 
 DEFAULT_ENVIRONMENTS = ("dev", "stag", "prod")
 SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -52,6 +52,7 @@ Encrypted = Annotated[str, _rule(names.encrypted)]
 ValuePath = Annotated[str, _rule(names.value_path)]
 Notify = Literal["always", "never", "change"]
 SecretName = Annotated[str, _rule(names.secret_name)]
+InstallRequirement = Annotated[str, _rule(requirement.check)]
 
 
 class Model(BaseModel):
@@ -198,7 +199,11 @@ class ArgoCD(Model):
 
 class Environment(Model):
     name: DnsLabel = Field(description="Environment name; order of the list is promotion order.")
-    namespace: DnsLabel | None = Field(None, description="Destination namespace; default the app's name.")
+    namespace: DnsLabel | None = Field(
+        None,
+        description="Destination namespace; default the app's name, or <name>-<env> where the app's name would "
+        "share this environment's server and namespace with another environment.",
+    )
     server: Annotated[str, _rule(names.server_url)] = Field(
         "https://kubernetes.default.svc", description="The Argo CD destination cluster."
     )
@@ -274,6 +279,11 @@ def default_branches() -> dict[str, Branch]:
     }
 
 
+def single_environment_branches(env: str) -> dict[str, Branch]:
+    """SPEC 1.2: an app with one environment releases it from master by a direct commit."""
+    return {"master": Branch(deploy=[env])}
+
+
 class Spec(Model):
     """shipspec v1: one app, its image, its charts and its environments."""
 
@@ -300,7 +310,14 @@ class Spec(Model):
         "(mappings key by key, anything else replaced).",
     )
     branches: dict[BranchName, Branch] | None = Field(
-        None, max_length=MAX_BRANCHES, description="What each branch releases; default dev/staging/master, valid only with the default environments."
+        None, max_length=MAX_BRANCHES, description="What each branch releases; default dev/staging/master with the default environments, "
+        "{master: {deploy: [<env>]}} with a single environment; required otherwise."
+    )
+    install: InstallRequirement | None = Field(
+        None,
+        description="The pip requirement CI installs shipspec from: one version (shipspec==1.2.3), one commit "
+        "(shipspec @ git+https://host/org/shipspec@<40-hex sha>) or one archive by its hash (shipspec @ "
+        "https://host/shipspec-1.2.3.tar.gz#sha256=<64 hex>); default: this shipspec's exact version.",
     )
     ci: Literal["travis", "github", "gitlab"] = Field(
         "travis",
@@ -323,11 +340,15 @@ class Spec(Model):
         if paths.ref is None:
             paths.repository = paths.repository or "image.repository"
             paths.tag = paths.tag or "image.tag"
+        resolved = defaults.namespaces(self.name, [(env.name, env.server, env.namespace) for env in self.environments])
+        for env, namespace in zip(self.environments, resolved):
+            env.namespace = namespace
         for env in self.environments:
-            env.namespace = env.namespace or self.name
             env.values_file = env.values_file or defaults.values_file(env.name)
         if self.branches is None and self.uses_default_environments:
             self.branches = default_branches()
+        elif self.branches is None and len(self.environments) == 1:
+            self.branches = single_environment_branches(self.environments[0].name)
         return self
 
     @property

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from . import names, valuepaths
+from .defaults import destination
 from .model import Spec
 
 Loc = tuple[str | int, ...]
@@ -50,6 +51,24 @@ def _environments(spec: Spec) -> Iterator[tuple[Any, ...]]:
         full = f"{spec.name}-{env.name}"
         if len(full) > 63:
             yield (*loc, "name"), f"{full!r} (<name>-<env>, the Application name) is over 63 characters"
+    yield from _shared_destinations(spec)
+
+
+def _shared_destinations(spec: Spec) -> Iterator[tuple[Any, ...]]:
+    """Two environments in one namespace of one cluster render the same objects under one release
+    name: their Applications would fight over them (Argo CD's SharedResourceWarning, and with
+    auto-sync an endless sync loop). The defaults never do this; only explicit namespaces can."""
+    first: dict[tuple[str, str], str] = {}
+    for i, env in enumerate(spec.environments):
+        where = (destination(env.server), env.namespace or "")
+        other = first.setdefault(where, env.name)
+        if other != env.name:
+            field = "namespace" if "namespace" in env.model_fields_set else "name"
+            yield ("environments", i, field), (
+                f"environments {other!r} and {env.name!r} both deploy to namespace {where[1]!r} on {env.server}: "
+                "under one release name they render the same objects and their Applications would fight over "
+                "them; give each its own namespace or server"
+            )
 
 
 def _branches(spec: Spec) -> Iterator[tuple[Any, ...]]:
@@ -57,7 +76,8 @@ def _branches(spec: Spec) -> Iterator[tuple[Any, ...]]:
         envs = ", ".join(env.name for env in spec.environments)
         yield Finding(
             ("branches",),
-            f"required with custom environments ({envs}); the default table only fits dev, stag, prod",
+            f"required with custom environments ({envs}); the default table only fits dev, stag, prod "
+            "(or a single environment, which master deploys)",
             at=("environments",),
         )
         return
