@@ -86,8 +86,10 @@ def registry_split(root: Path) -> None:
 
 
 def published(root: Path, chart_home: Path) -> dict[str, Path]:
-    """A published chart in a multi-source Application, the overlays in the charts repo."""
+    """A published chart in a multi-source Application, the overlays in the charts repo; one release
+    name, so each environment in a cluster of its own (in one namespace they would fight)."""
     folder = charts.DEFAULT.write(chart_home / "webapp")
+    servers = {"dev": "https://kubernetes.default.svc", "prod": "https://prod.example.com"}
     for env, tag in (("dev", "1.27"), ("prod", "1.25")):
         write_files(root, {
             f"apps/web/values.{env}.yaml": f"image:\n  repository: nginx\n  tag: \"{tag}\"\nreplicaCount: 3\n",
@@ -97,7 +99,7 @@ def published(root: Path, chart_home: Path) -> dict[str, Path]:
                 "  - repoURL: https://charts.example.com\n    chart: webapp\n    targetRevision: 0.1.0\n"
                 "    helm:\n      releaseName: web\n      valueFiles:\n      - $values/apps/web/values." + env
                 + ".yaml\n  - repoURL: " + REPO + "\n    targetRevision: main\n    ref: values\n"
-                "  destination:\n    server: https://kubernetes.default.svc\n    namespace: web\n"
+                "  destination:\n    server: " + servers[env] + "\n    namespace: web\n"
                 "  syncPolicy:\n    automated:\n      prune: true\n      selfHeal: true\n"),
         })
     return {"webapp": folder}

@@ -65,7 +65,7 @@ def test_an_explicit_clash_names_both_environments_at_the_second(tmp_path: Path)
     done = run_shipspec("validate", cwd=tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.startswith("shipspec.yaml:14:16: environments[2].namespace: environments 'dev' and 'prod' "
-                                  "both deploy to namespace 'web'"), done.stderr
+                                  "both deploy release 'shop' to namespace 'web'"), done.stderr
     done = run_shipspec("generate", cwd=tmp_path)
     assert done.returncode == 2 and not (tmp_path / ".travis.yml").exists()
 
@@ -86,7 +86,7 @@ def test_valid_specs_never_share_a_destination_and_defaults_never_clash_alone(pl
         spec = validate(parse_document(text.encode(), "shipspec.yaml"))
     except InvalidSpec as exc:
         messages = [problem.message for problem in exc.problems]
-        assert all("both deploy to namespace" in message for message in messages), messages
+        assert all("both deploy release 'shop' to namespace" in message for message in messages), messages
         # Only explicit namespaces clash: the defaults alone always find a place of their own.
         assert any(namespace for _server, namespace in places), places
         return
@@ -114,3 +114,17 @@ def test_no_two_applications_of_an_app_share_a_destination_in_the_samples() -> N
 @pytest.mark.parametrize("spec", sorted(SAMPLES_DIR.rglob("shipspec.yaml")), ids=lambda p: p.parent.name)
 def test_every_sample_is_valid_under_the_clash_rule(spec: Path) -> None:
     assert run_shipspec("validate", str(spec)).returncode == 0
+
+
+def test_distinct_release_names_may_share_a_namespace() -> None:
+    """Adopted charts repos name each release after its Application (Argo CD's default): such
+    environments render apart in one namespace, so only one release name per namespace clashes."""
+    envs = ("environments:\n  - name: dev\n    namespace: web\n    releaseName: shop-dev\n"
+            "  - name: stag\n    namespace: web\n    releaseName: shop-stag\n"
+            "  - name: prod\n    namespace: web\n")
+    spec = validate(parse_document((HEAD + envs + BRANCHES).encode(), "shipspec.yaml"))
+    assert [env.namespace for env in spec.environments] == ["web", "web", "web"]
+    with pytest.raises(InvalidSpec) as caught:
+        validate(parse_document((HEAD + envs.replace("shop-stag", "shop-dev") + BRANCHES).encode(), "shipspec.yaml"))
+    assert [problem.message.split(":")[0] for problem in caught.value.problems] == [
+        "environments 'dev' and 'stag' both deploy release 'shop-dev' to namespace 'web' on https"]

@@ -55,19 +55,20 @@ def _environments(spec: Spec) -> Iterator[tuple[Any, ...]]:
 
 
 def _shared_destinations(spec: Spec) -> Iterator[tuple[Any, ...]]:
-    """Two environments in one namespace of one cluster render the same objects under one release
-    name: their Applications would fight over them (Argo CD's SharedResourceWarning, and with
-    auto-sync an endless sync loop). The defaults never do this; only explicit namespaces can."""
-    first: dict[tuple[str, str], str] = {}
+    """Two environments in one namespace of one cluster under one Helm release name render the same
+    objects: their Applications would fight over them (Argo CD's SharedResourceWarning, and with
+    auto-sync an endless sync loop). The defaults never do this; only explicit namespaces can. Distinct
+    release names (environments[].releaseName, as adopted charts repos often have) render apart."""
+    first: dict[tuple[str, str, str], str] = {}
     for i, env in enumerate(spec.environments):
-        where = (destination(env.server), env.namespace or "")
+        where = (destination(env.server), env.namespace or "", env.release_name or spec.name)
         other = first.setdefault(where, env.name)
         if other != env.name:
             field = "namespace" if "namespace" in env.model_fields_set else "name"
             yield ("environments", i, field), (
-                f"environments {other!r} and {env.name!r} both deploy to namespace {where[1]!r} on {env.server}: "
-                "under one release name they render the same objects and their Applications would fight over "
-                "them; give each its own namespace or server"
+                f"environments {other!r} and {env.name!r} both deploy release {where[2]!r} to namespace "
+                f"{where[1]!r} on {env.server}: they render the same objects and their Applications would fight "
+                "over them; give each its own namespace, server or releaseName"
             )
 
 

@@ -109,7 +109,7 @@ class _Builder:
         argocd = argocd_settings(self)
         if argocd:
             doc["argocd"] = argocd
-        doc["environments"] = [self._environment(a) for a in self.apps]
+        doc["environments"] = self._environments()
         shared = av.common(list(self.values.values())) if len(self.values) > 1 else {}
         if shared:
             doc["values"] = shared
@@ -232,10 +232,19 @@ class _Builder:
             return self.adoption.default_branch
         return app.revision
 
+    def _environments(self) -> list[dict[str, Any]]:
+        """Each environment, its namespace written only where the spec's default would differ."""
+        by_default = defaults.namespaces(self.adoption.app, [(a.env, str(a.server or ""), None) for a in self.apps])
+        return [self._with_namespace(self._environment(a), a, default) for a, default in zip(self.apps, by_default)]
+
+    @staticmethod
+    def _with_namespace(env: dict[str, Any], app: EnvApp, default: str) -> dict[str, Any]:
+        if app.dest_namespace == default:
+            return env
+        return {"name": env.pop("name"), "namespace": app.dest_namespace, **env}
+
     def _environment(self, app: EnvApp) -> dict[str, Any]:
         env: dict[str, Any] = {"name": app.env}
-        if app.dest_namespace != self.adoption.app:
-            env["namespace"] = app.dest_namespace
         if app.server != "https://kubernetes.default.svc":
             env["server"] = app.server
         if app.value_file is not None:
