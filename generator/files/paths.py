@@ -13,9 +13,32 @@ SPEC_NAME = "shipspec.yaml"
 def display_path(path: Path) -> str:
     """The path as the user should read it: relative to the working directory when below it."""
     try:
-        return Path(os.path.relpath(path)).as_posix() if not path.is_absolute() else path.as_posix()
+        if path.is_absolute():
+            return path.as_posix()
+        normal = os.path.normpath(path)
+        if normal != os.pardir and not normal.startswith(os.pardir + os.sep):
+            return Path(normal).as_posix()  # what relpath gives for a path below the working directory, without getcwd
+        return Path(os.path.relpath(path)).as_posix()
     except ValueError:  # pragma: no cover - Windows drives
         return str(path)
+
+
+def read_file(path: Path, limit: int | None = None) -> bytes:
+    """A file's bytes (at most `limit` + 1 of them) in the fewest system calls: open, read to the end,
+    close (`Path.read_bytes` adds an fstat, an ioctl and two lseeks per file; a buffered read of
+    `limit` bytes maps a buffer that large). Raises OSError like `open`."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        chunks, size, want = [], 0, 1 << 16
+        while limit is None or size <= limit:
+            chunk = os.read(fd, want if limit is None else min(want, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size, want = size + len(chunk), min(want * 4, 1 << 24)
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def repo_relative(path: Path) -> str:
