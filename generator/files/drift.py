@@ -143,8 +143,8 @@ def layout_of(loaded: LoadedSpec) -> fastcheck.Layout:
 def stale_files(app_dir: Path, charts: Path | None, where: fastcheck.Layout, spec_path: str, produced: set[str]) -> list[Path]:
     """Files with this app's header (same app, same spec) that the spec no longer produces."""
     stale = []
-    for key, path in fastcheck.candidates(app_dir, charts, where).items():
-        if key not in produced and fastcheck.is_ours(_first_header(path), where.name, spec_path):
+    for path in fastcheck.candidates(app_dir, charts, where, skip=produced).values():
+        if fastcheck.is_ours(_first_header(path), where.name, spec_path):
             stale.append(path)
     return stale
 

@@ -4,7 +4,7 @@ discovery and check's fast path stay cheap."""
 from __future__ import annotations
 
 import os
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 SPEC_NAME = "shipspec.yaml"
@@ -43,7 +43,7 @@ def read_file(path: Path, limit: int | None = None) -> bytes:
 
 def repo_relative(path: Path) -> str:
     """The spec's path relative to the root of its git repository, POSIX style."""
-    resolved = path.resolve()
+    resolved = _resolve(path)
     root = _git_root(resolved.parent)
     return resolved.relative_to(root).as_posix() if root is not None else resolved.name
 
@@ -57,6 +57,23 @@ def in_repository(path: Path, fallback_root: Path) -> str:
         return resolved.relative_to(root).as_posix()
     except ValueError:  # outside both: the path as the user reads it
         return display_path(path)
+
+
+def _resolve(path: Path) -> Path:
+    """`path.resolve()`, with the folders above the spec's own resolved once per process (a
+    monorepo's specs share them): an lstat of the spec and of its folder instead of every part."""
+    absolute = os.path.abspath(path)
+    if os.pardir in path.parts or os.path.islink(absolute):
+        return path.resolve()  # `..` after a link is not lexical: the full resolution
+    return Path(_real_folder(os.path.dirname(absolute)), os.path.basename(absolute))
+
+
+@lru_cache(maxsize=1024)
+def _real_folder(folder: str) -> str:
+    parent = os.path.dirname(folder)
+    if parent == folder or os.path.islink(folder):
+        return os.path.realpath(folder)
+    return os.path.join(_real_folder(parent), os.path.basename(folder))
 
 
 @cache
