@@ -34,7 +34,43 @@ class Row:
         return f"above target ({', '.join(misses)})" if misses else "at or below target"
 
 
-def markdown(rows: list[Row], *, machine: str, sizes: tuple[int, ...]) -> str:
+@dataclass
+class Instructions:
+    """One program's instructions (callgrind) at two workload sizes."""
+
+    label: str
+    small: int
+    large: int
+    small_count: int | None
+    large_count: int | None
+
+    @property
+    def per_app(self) -> float | None:
+        if self.small_count is None or self.large_count is None:
+            return None
+        return (self.large_count - self.small_count) / (self.large - self.small)
+
+
+def _instructions(rows: list[Instructions]) -> list[str]:
+    if not rows:
+        return []
+    base = rows[1].per_app if len(rows) > 1 else None  # the lean floor
+    lines = ["", "Instructions (callgrind, one run each, `--jobs 1`, lean workload; per app = the difference "
+             "/ the apps between):", "",
+             "| program | apps | instructions | apps | instructions | per additional app | vs lean floor |",
+             "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        small = f"{row.small_count / 1e9:.3f} G" if row.small_count is not None else "failed"
+        large = f"{row.large_count / 1e9:.3f} G" if row.large_count is not None else "failed"
+        per_app = row.per_app
+        shown = f"{per_app / 1e6:.2f} M" if per_app is not None else "-"
+        ratio = f"{per_app / base:.2f}x" if per_app is not None and base else "-"
+        lines.append(f"| {row.label} | {row.small} | {small} | {row.large} | {large} | {shown} | {ratio} |")
+    return lines
+
+
+def markdown(rows: list[Row], *, machine: str, sizes: tuple[int, ...],
+             instructions: list[Instructions] | None = None) -> str:
     lines = [
         f"Machine: {machine}",
         "",
@@ -56,6 +92,7 @@ def markdown(rows: list[Row], *, machine: str, sizes: tuple[int, ...]) -> str:
             f"| {p.a.peak_mib:.0f} / {p.b.peak_mib:.0f} MiB | {row.note or row.verdict()} |"
         )
     lines += ["", *_per_app(rows, sizes), *(f"    {n}" for n in notes)]
+    lines += _instructions(instructions or [])
     lines += ["", "Per-pair ratios:"] + [
         f"- {row.title}: {' '.join(f'{r:.2f}' for r in row.pairs.ratios)}" for row in rows if row.pairs
     ]

@@ -11,6 +11,14 @@ environments each; about 30% of the strings under `values` are YAML-hostile
     python benchmarks/workload.py create ROOT --apps 1000
     python benchmarks/workload.py drift ROOT --count 10     # edit 10 generated files
     python benchmarks/workload.py break ROOT --count 10     # make 10 specs invalid
+
+The lean variant (`--lean`, issue 25) is where per-app overhead dominates:
+small specs (about 1 KB, 48 lines, three environments, no Travis secrets),
+an empty charts checkout (`<root>/charts`, no chart folders, so no chart
+schema), and once generated every environment released (`release_all`), so
+each app has its 8 files: CI file, Makefile, 3 overlays, 3 Applications.
+
+    python benchmarks/workload.py create ROOT --apps 1000 --lean
 """
 
 from __future__ import annotations
@@ -148,6 +156,47 @@ class _Writer:
             self.add(2, f"onSuccess: {self.rng.choice(('always', 'change'))}")
 
 
+    def lean(self) -> str:
+        """A small spec: no secrets, a handful of values per environment (about 1 KB, 48 lines)."""
+        rng, name = self.rng, self.name
+        self.add(0, "apiVersion: shipspec/v1")
+        self.add(0, "kind: App")
+        self.add(0, f"name: {name}")
+        self.add(0, f"team: {rng.choice(WORDS)}")
+        self.add(0, "image:")
+        self.add(1, f"repository: {rng.choice(REGISTRIES).format(n=name)}")
+        self.add(1, f"shaLength: {rng.choice((7, 8, 12))}")
+        self.add(0, "test:")
+        self.add(1, "command: docker run --rm $(IMAGE):$(TAG) make unit-test")
+        self.add(0, "scan:")
+        self.add(1, f"severities: [{', '.join(rng.sample(('LOW', 'MEDIUM', 'HIGH', 'CRITICAL'), 2))}]")
+        self.add(0, "charts:")
+        self.add(1, "repo: git@github.com:myorg/charts.git")
+        self.add(1, "checkout: ../../charts")
+        self.add(0, "argocd:")
+        self.add(1, f"project: {rng.choice(('default', 'platform', 'payments'))}")
+        self.add(1, f"selfHeal: {json.dumps(rng.random() < 0.5)}")
+        self.add(1, "syncOptions: [CreateNamespace=true]")
+        self.add(0, "environments:")
+        for env in ENVIRONMENTS:
+            self.add(1, f"- name: {env}")
+            self.add(2, f"namespace: {name}-{env}")
+            self.add(2, "values:")
+            self.add(3, f"replicaCount: {rng.randint(1, 5)}")
+            self.add(3, "ingress:")
+            self.add(4, f"enabled: {json.dumps(rng.random() < 0.6)}")
+            self.add(4, f"host: {name}.{env}.example.com")
+            self.add(3, "env:")
+            self.add(4, "- name: LOG_LEVEL")
+            self.add(5, f"value: {self.string()}")
+        return "\n".join(self.lines) + "\n"
+
+
+def lean_spec_text(index: int, seed: int = SEED) -> str:
+    """The shipspec.yaml of app `index` in a lean workload."""
+    return _Writer(index, seed).lean()
+
+
 def spec_text(index: int, seed: int = SEED) -> str:
     """The shipspec.yaml of app `index`."""
     return _Writer(index, seed).spec()
@@ -159,14 +208,19 @@ def hostile_share(index: int, seed: int = SEED) -> float:
     return writer.hostile / writer.strings
 
 
-def create(root: Path, apps: int, seed: int = SEED, git: bool = True) -> None:
-    """Write a workload of `apps` apps under `root` (which must not hold one yet)."""
+def create(root: Path, apps: int, seed: int = SEED, git: bool = True, lean: bool = False) -> None:
+    """Write a workload of `apps` apps under `root` (which must not hold one yet); `lean`: small specs
+    and an empty charts checkout."""
     (root / "apps").mkdir(parents=True)
     charts = root / "charts" / "charts"
+    (root / "charts").mkdir()
     for index in range(1, apps + 1):
         name = app_name(index)
         (root / "apps" / name).mkdir()
-        (root / "apps" / name / "shipspec.yaml").write_text(spec_text(index, seed), encoding="utf-8")
+        text = lean_spec_text(index, seed) if lean else spec_text(index, seed)
+        (root / "apps" / name / "shipspec.yaml").write_text(text, encoding="utf-8")
+        if lean:
+            continue
         (charts / name).mkdir(parents=True)
         (charts / name / "Chart.yaml").write_text(
             f"apiVersion: v2\nname: {name}\nversion: 0.1.0\nappVersion: \"latest\"\n", encoding="utf-8"
@@ -231,6 +285,17 @@ _UNRELEASED = re.compile(r'^(image:\n  repository: .*\n)(?:  tag: ""\n)?(?!  tag
 _RELEASED_BACK = {"dev": (0, 1, 2), "stag": (5, 6, 7, 8), "prod": (11, 12, 13, 14, 15)}
 
 
+def release_all(root: Path, tag: str = "0a1b2c3") -> None:
+    """Give every overlay of a generated workload without a tag the tag `tag`, as a first release of
+    every environment does (no git history: only the overlays change). Generate again afterwards to
+    write the Applications."""
+    for path in sorted((root / "charts" / "charts").glob("*/values.*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        released = _UNRELEASED.sub(lambda m: f'{m[1]}  tag: "{tag}"\n', text, count=1)
+        if released != text:
+            path.write_text(released, encoding="utf-8")
+
+
 def releases(root: Path, commits: int = 20) -> str:
     """Give a generated workload a release history for `status`: `commits` monorepo commits, each
     unpinned overlay releasing one of them, and the charts checkout as a git repo; its file:// URL."""
@@ -265,13 +330,14 @@ def main(argv: list[str] | None = None) -> int:
     make.add_argument("--apps", type=int, default=1000)
     make.add_argument("--seed", type=int, default=SEED)
     make.add_argument("--no-git", action="store_true", help="do not make the root a git repository")
+    make.add_argument("--lean", action="store_true", help="small specs and an empty charts checkout (issue 25)")
     for action in ("drift", "break"):
         edit = sub.add_parser(action, help=f"{action} COUNT files of a generated workload")
         edit.add_argument("root", type=Path)
         edit.add_argument("--count", type=int, default=10)
     args = parser.parse_args(argv)
     if args.action == "create":
-        create(args.root, args.apps, args.seed, git=not args.no_git)
+        create(args.root, args.apps, args.seed, git=not args.no_git, lean=args.lean)
     else:
         for path in (drift if args.action == "drift" else break_specs)(args.root, args.count):
             print(path)

@@ -105,3 +105,68 @@ def test_the_quick_gate_catches_a_cpu_regression_that_parallel_workers_hide() ->
     assert report.exit_code([row], gate=2.5) == 1
     assert report.exit_code([report.Row("t", "a", "b", hidden, 1.0, 1.3)], gate=2.5) == 0  # no CPU target
     assert "(3.00x)" in report.markdown([row], machine="m", sizes=(1, 50, 200))
+
+
+def test_lean_specs_are_small_valid_and_have_three_environments(tmp_path: Path) -> None:
+    workload.create(tmp_path, 20, git=False, lean=True)
+    assert (tmp_path / "charts").is_dir() and not any((tmp_path / "charts").iterdir())  # an empty checkout
+    specs = sorted((tmp_path / "apps").glob("*/shipspec.yaml"))
+    sizes = [len(spec.read_bytes()) for spec in specs]
+    assert 900 <= sum(sizes) / len(sizes) <= 1200
+    assert all(45 <= spec.read_text(encoding="utf-8").count("\n") <= 52 for spec in specs)
+    for spec in specs:
+        loaded = load(spec)
+        assert [env.name for env in loaded.spec.environments] == ["dev", "stag", "prod"]
+    assert workload.break_specs(tmp_path, 4)  # the same breakages apply
+
+
+def _lean_floor(root: Path, action: str) -> int:
+    command = [sys.executable, str(BENCHMARKS / "lean_floor.py"), action, "apps"]
+    return subprocess.run(command, cwd=root, capture_output=True, check=False).returncode
+
+
+def test_lean_floor_renders_eight_files_per_released_app_and_gives_real_verdicts(tmp_path: Path) -> None:
+    workload.create(tmp_path, 3, git=False, lean=True)
+    assert _lean_floor(tmp_path, "generate") == 0
+    workload.release_all(tmp_path)
+    assert _lean_floor(tmp_path, "check") == 0  # the tag is read from the overlay it compares
+    assert _lean_floor(tmp_path, "generate") == 0
+    assert all(len(workload.generated_files(tmp_path, f"app000{n}")) == 8 for n in (1, 2, 3))
+    assert all(path.is_file() for n in (1, 2, 3) for path in workload.generated_files(tmp_path, f"app000{n}"))
+    assert 'tag: "0a1b2c3"' in (tmp_path / "charts/charts/app0002/values.prod.yaml").read_text(encoding="utf-8")
+    before = _files(tmp_path)
+    assert _lean_floor(tmp_path, "generate") == 0 and _files(tmp_path) == before
+    workload.drift(tmp_path, 2)
+    assert _lean_floor(tmp_path, "check") == 1
+    for breakage in range(4):  # every kind of broken spec is invalid for the lean floor too
+        root = tmp_path / f"broken{breakage}"
+        workload.create(root, 4, git=False, lean=True)
+        broken = workload.break_specs(root, 4)[breakage]
+        for other in set((root / "apps").glob("*/shipspec.yaml")) - {broken}:
+            other.unlink()
+        assert _lean_floor(root, "check") == 2
+
+
+def test_shipspec_renders_the_same_eight_files_on_the_released_lean_workload(tmp_path: Path) -> None:
+    import os
+
+    workload.create(tmp_path, 2, git=False, lean=True)
+    shipspec = [str(Path(sys.executable).with_name("shipspec")), "generate", "apps"]
+    subprocess.run(shipspec, cwd=tmp_path, check=True, capture_output=True)
+    workload.release_all(tmp_path)
+    subprocess.run(shipspec, cwd=tmp_path, check=True, capture_output=True,
+                   env={**os.environ, "SHIPSPEC_FULL_CHECK": "1"})
+    assert all(path.is_file() for path in workload.generated_files(tmp_path, "app0002"))
+
+
+def test_instructions_per_app_and_the_quick_gate_covers_the_lean_rows() -> None:
+    import report
+
+    rows = [report.Instructions("shipspec", 50, 150, 1_000, 2_000), report.Instructions("lean floor", 50, 150, 900, 1_400),
+            report.Instructions("floor", 50, 150, None, 1)]
+    assert rows[0].per_app == 10 and rows[1].per_app == 5 and rows[2].per_app is None
+    text = report.markdown([], machine="m", sizes=(1, 50, 200), instructions=rows)
+    assert "| shipspec | 50 | 0.000 G | 150 | 0.000 G | 0.00 M | 2.00x |" in text and "failed" in text
+    slow = _pairs((1.0, 2.6), (1.0, 1.0))
+    lean = report.Row("check 50 lean apps, full path vs lean floor", "a", "b", slow, 1.0, 1.3, cpu_target=1.2)
+    assert report.exit_code([lean], gate=2.5) == 1

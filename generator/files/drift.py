@@ -91,18 +91,26 @@ def compare_app(
         return AppReport(shown, None, AppStatus.INVALID, problems=tuple(exc.problems))
     except ShipspecError as exc:
         return AppReport(shown, None, AppStatus.INVALID, error=exc.message)
-    tags = workspace.current_tags(loaded, charts) if charts is not None else {}
+    contents: dict[Path, bytes | None] = {}  # the overlays, read once: for their tags, then to compare
+    tags = workspace.current_tags(loaded, charts, contents) if charts is not None else {}
     rendered = render(loaded, tags)
-    command = generate_command(spec_path, charts_override)
+    command = ""  # the fix-it command, built for an app that drifted only
+    links: dict[str, bool] = {}  # the app's files share their folders: each checked for a link once
     files: list[FileDrift] = []
     for output, text in rendered.items():
         if charts is not None or output.root == "app":
             root = loaded.directory if output.root == "app" else charts or Path()
-            path = workspace.disk_path(output, loaded.directory, charts or Path())
-            drift = compare_file(path, text, command, repo_root=root)
+            path = workspace.disk_path(output, loaded.directory, charts or Path(), links)
+            current = contents[path] if path in contents else writer.read_existing(path)
+            if current == text.encode("utf-8"):
+                continue
+            command = command or generate_command(spec_path, charts_override)
+            drift = compare_file(path, text, command, repo_root=root, current=current)
             files += [drift] if drift is not None else []
     produced = {str(output) for output in rendered}
     stale = stale_files(loaded.directory, charts, layout_of(loaded), loaded.repo_path, produced)
+    if stale:
+        command = command or generate_command(spec_path, charts_override)
     stale_cause = f"generated for this app, but the spec no longer produces it: {command} (it removes it)"
     files += [FileDrift(display_path(path), FileStatus.STALE, stale_cause) for path in stale]
     if helm and charts is not None:
@@ -135,8 +143,8 @@ def layout_of(loaded: LoadedSpec) -> fastcheck.Layout:
 def stale_files(app_dir: Path, charts: Path | None, where: fastcheck.Layout, spec_path: str, produced: set[str]) -> list[Path]:
     """Files with this app's header (same app, same spec) that the spec no longer produces."""
     stale = []
-    for key, path in fastcheck.candidates(app_dir, charts, where).items():
-        if key not in produced and fastcheck.is_ours(_first_header(path), where.name, spec_path):
+    for path in fastcheck.candidates(app_dir, charts, where, skip=produced).values():
+        if fastcheck.is_ours(_first_header(path), where.name, spec_path):
             stale.append(path)
     return stale
 
@@ -150,13 +158,17 @@ def _first_header(path: Path) -> header.Header | None:
     return header.parse(block)
 
 
+_UNREAD = object()
+
+
 def compare_file(
     path: Path, text: str, command: str = "run `shipspec generate`", diff_path: str | None = None, *,
-    repo_root: Path | None = None,
+    repo_root: Path | None = None, current: bytes | None | object = _UNREAD,
 ) -> FileDrift | None:
     """`diff_path`: the file's name in the diff (default: as shown), so that it applies with `git apply`;
-    `repo_root`: name it relative to its git repository, else to that folder (see `in_repository`)."""
-    old_bytes = writer.read_existing(path)
+    `repo_root`: name it relative to its git repository, else to that folder (see `in_repository`);
+    `current`: the file's bytes when the caller has read them already (None: no such file)."""
+    old_bytes: bytes | None = writer.read_existing(path) if current is _UNREAD else current  # type: ignore[assignment]
     if old_bytes == text.encode("utf-8"):
         return None  # the common case: no path to resolve or show
     shown = display_path(path)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -135,17 +135,21 @@ def _section(section: str, body: str, found: dict[str, str]) -> bool:
     return True
 
 
-def candidates(app_dir: Path, charts: Path | None, where: Layout) -> dict[str, Path]:
+def candidates(
+    app_dir: Path, charts: Path | None, where: Layout, skip: Collection[str] = frozenset()
+) -> dict[str, Path]:
     """Every file that may carry this app's header, keyed like the header's file list ("root:path");
-    only those next to the spec when `charts` is None."""
-    found = {f"app:{name}": app_dir / name for name in APP_FILES}
+    only those next to the spec when `charts` is None; none whose key is in `skip` (no path built)."""
+    found = {key: app_dir / name for name in APP_FILES if (key := f"app:{name}") not in skip}
     if charts is None:
         return found
-    for entry in _files(charts / where.chart_path):
-        found[f"charts:{where.chart_path}/{entry}"] = charts / where.chart_path / entry
-    for entry in _prefixed(charts / where.manifests, f"{where.name}-"):
-        if entry.endswith(".yaml"):
-            found[f"charts:{where.manifests}/{entry}"] = charts / where.manifests / entry
+    chart, manifests = charts / where.chart_path, charts / where.manifests
+    for entry in _files(chart):
+        if (key := f"charts:{where.chart_path}/{entry}") not in skip:
+            found[key] = chart / entry
+    for entry in _prefixed(manifests, f"{where.name}-"):
+        if entry.endswith(".yaml") and (key := f"charts:{where.manifests}/{entry}") not in skip:
+            found[key] = manifests / entry
     return found
 
 

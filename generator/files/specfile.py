@@ -7,7 +7,7 @@ from pathlib import Path
 from ..errors import InvalidSpec, Problem
 from ..spec.loader import MAX_BYTES, Document, parse_document
 from ..spec.validation import LoadedSpec, validate
-from .paths import display_path, repo_relative
+from .paths import display_path, read_file, repo_relative
 
 
 def load(path: Path) -> LoadedSpec:
@@ -19,8 +19,7 @@ def load(path: Path) -> LoadedSpec:
 def load_document(path: Path, shown: str) -> Document:
     """Read and parse one spec file; see `parse_document`."""
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+        raw = read_file(path, MAX_BYTES)
     except OSError as exc:
         raise InvalidSpec([Problem(shown, None, None, (), f"cannot read: {exc.strerror or exc}")]) from None
     return parse_document(raw, shown)

@@ -18,7 +18,7 @@ from ..spec import valuepaths
 from ..spec.validation import LoadedSpec
 from ..spec.valuepaths import DEFAULT_TAG, TagPath
 from .fastcheck import HEAD_BYTES  # our own overlay layout: a regex over its first bytes, no YAML parse
-from .paths import display_path
+from .paths import display_path, read_file
 
 
 def charts_root(loaded: LoadedSpec, override: Path | None = None) -> Path | None:
@@ -38,13 +38,14 @@ def charts_root(loaded: LoadedSpec, override: Path | None = None) -> Path | None
     return override
 
 
-def disk_path(output: Output, app_root: Path, charts: Path) -> Path:
-    """Where `output` lives; UsageError when a symbolic link would take it outside its root."""
+def disk_path(output: Output, app_root: Path, charts: Path, links: dict[str, bool] | None = None) -> Path:
+    """Where `output` lives; UsageError when a symbolic link would take it outside its root.
+    `links`: what is known of each folder on the way (an app's files share them), filled in."""
     root = app_root if output.root == "app" else charts
     path = root / output.path
     # The spec's paths cannot climb out, but the tree can: a pull request may commit a
     # symlinked Makefile or chart folder pointing anywhere, and we would read or write there.
-    if _has_link_below(str(root), output.path):
+    if _has_link_below(str(root), output.path, {} if links is None else links):
         real, real_root = os.path.realpath(path), os.path.realpath(root)
         if os.path.commonpath([real, real_root]) != real_root:
             raise UsageError(
@@ -54,26 +55,45 @@ def disk_path(output: Output, app_root: Path, charts: Path) -> Path:
     return path
 
 
-def _has_link_below(root: str, relative: str) -> bool:
-    """A few lstat calls instead of resolving the whole absolute path of every file."""
+def _has_link_below(root: str, relative: str, links: dict[str, bool]) -> bool:
+    """A few lstat calls instead of resolving the whole absolute path of every file; each folder's
+    answer is kept in `links`."""
     current = root
     for part in relative.split("/"):
         current = os.path.join(current, part)
-        if os.path.islink(current):
+        link = links.get(current)
+        if link is None:
+            link = links[current] = os.path.islink(current)
+        if link:
             return True
     return False
 
 
-def current_tags(loaded: LoadedSpec, charts: Path) -> dict[str, str]:
-    """Environment name -> the image tag its values overlay holds now (absent files are skipped)."""
+def current_tags(loaded: LoadedSpec, charts: Path, contents: dict[Path, bytes | None] | None = None) -> dict[str, str]:
+    """Environment name -> the image tag its values overlay holds now (absent files are skipped).
+    `contents`: filled with each overlay's bytes (None: no such file), so that a caller comparing
+    them does not read them again."""
     tags: dict[str, str] = {}
     chart_dir = charts / (loaded.spec.charts.path or "")
     where = valuepaths.tag_path(loaded.spec.image)
     for env in loaded.spec.environments:
-        tag = read_tag(chart_dir / (env.values_file or ""), where)
+        path = chart_dir / (env.values_file or "")
+        tag = read_tag(path, where) if contents is None else _read_whole(path, where, contents)
         if tag is not None:
             tags[env.name] = tag
     return tags
+
+
+def _read_whole(path: Path, where: TagPath, contents: dict[Path, bytes | None]) -> str | None:
+    """`read_tag`, keeping the bytes read; a file that cannot be read is left to the caller's own read."""
+    try:
+        raw = contents[path] = read_file(path)
+    except FileNotFoundError:
+        contents[path] = None
+        return None
+    except OSError:
+        return None
+    return _tag_in(raw[:HEAD_BYTES].decode("utf-8", errors="replace"), path, where)
 
 
 def read_tag(path: Path, where: TagPath = DEFAULT_TAG) -> str | None:
@@ -83,6 +103,10 @@ def read_tag(path: Path, where: TagPath = DEFAULT_TAG) -> str | None:
             head = handle.read(HEAD_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return None
+    return _tag_in(head, path, where)
+
+
+def _tag_in(head: str, path: Path, where: TagPath) -> str | None:
     if not header.is_generated(head):  # a file generate has not written yet (adopted by import): read as YAML
         return _yaml_tag(path, where)
     match = header.find_tag(head, where)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..render import header
-from .paths import display_path
+from .paths import display_path, read_file
 
 
 class Status(str, Enum):
@@ -39,7 +39,7 @@ class Change:
 def read_existing(path: Path) -> bytes | None:
     """A target's current bytes, None when it does not exist; any other failure is the user's to fix."""
     try:
-        return path.read_bytes()
+        return read_file(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
