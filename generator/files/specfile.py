@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..errors import InvalidSpec, Problem
 from ..spec.loader import MAX_BYTES, Document, parse_document
+from ..spec import watch
 from ..spec.validation import LoadedSpec, validate
 from .paths import display_path, repo_relative
 
@@ -13,7 +14,12 @@ from .paths import display_path, repo_relative
 def load(path: Path) -> LoadedSpec:
     """Read, parse and validate one spec file; raise InvalidSpec with every problem."""
     doc = load_document(path, display_path(path))
-    return LoadedSpec(validate(doc), path, doc.raw, repo_relative(path))
+    spec, repo_path = validate(doc), repo_relative(path)
+    # Rules that need to know where the spec lives in its repository (still pure: spec/watch).
+    problems = [doc.problem(f.loc, f.message) for f in watch.findings(spec, repo_path)]
+    if problems:
+        raise InvalidSpec(problems)
+    return LoadedSpec(spec, path, doc.raw, repo_path)
 
 
 def load_document(path: Path, shown: str) -> Document:
