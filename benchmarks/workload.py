@@ -51,6 +51,7 @@ class _Writer:
 
     def __init__(self, index: int, seed: int) -> None:
         self.rng = random.Random(f"shipspec-bench:{seed}:{index}")
+        self.seed = seed
         self.name = app_name(index)
         self.lines: list[str] = []
         self.strings = 0
@@ -66,8 +67,8 @@ class _Writer:
             return json.dumps(self.rng.choice(HOSTILE), ensure_ascii=False)
         return "-".join(self.rng.choice(WORDS) for _ in range(self.rng.randint(1, 3)))
 
-    def secure(self) -> str:
-        return '"' + base64.b64encode(self.rng.randbytes(256)).decode() + '"'
+    def secure(self, rng: random.Random | None = None) -> str:
+        return '"' + base64.b64encode((rng or self.rng).randbytes(256)).decode() + '"'
 
     def spec(self) -> str:
         rng, name = self.rng, self.name
@@ -138,14 +139,17 @@ class _Writer:
         self.add(4, f"limits: {{cpu: {rng.choice((250, 500, 1000))}m, memory: {rng.choice((128, 256, 512))}Mi}}")
 
     def _travis(self) -> None:
+        # One repository, one .travis.yml: the secure variables and the Slack room are the repository's
+        # (the root pipeline holds them once), so every app carries the same ones.
+        shared = random.Random(f"shipspec-bench:{self.seed}:repository")
         self.add(0, "travis:")
         self.add(1, "secure:")
         for _ in range(3):
-            self.add(2, f"- {self.secure()}")
+            self.add(2, f"- {self.secure(shared)}")
         if self.rng.random() < 0.5:
             self.add(1, "slack:")
-            self.add(2, f"secure: {self.secure()}")
-            self.add(2, f"onSuccess: {self.rng.choice(('always', 'change'))}")
+            self.add(2, f"secure: {self.secure(shared)}")
+            self.add(2, "onSuccess: change")
 
 
 def spec_text(index: int, seed: int = SEED) -> str:

@@ -180,8 +180,13 @@ def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, c
               help="Read this local checkout of the charts repo instead of a fresh shallow clone.")
 @click.option("--script", metavar="FILE", default=None,
               help="Also write a POSIX sh script to FILE that runs make for every affected app (what CI runs).")
+@click.option("--outputs", metavar="FILE", default=None,
+              help="Also append GitHub step outputs to FILE ($GITHUB_OUTPUT): the build and release matrices.")
+@click.option("--gitlab-child", metavar="FILE", default=None,
+              help="Also write a GitLab child pipeline to FILE: a job per affected app.")
 def affected(specs: tuple[str, ...], base: str | None, release: str | None, output_format: str,
-             charts_url: str | None, charts_dir: str | None, script: str | None) -> int:
+             charts_url: str | None, charts_dir: str | None, script: str | None, outputs: str | None,
+             gitlab_child: str | None) -> int:
     """Print the apps whose inputs (folder, Dockerfile, watch globs) a build changed, and what each releases.
 
     Exit 0 ok, 1 history or charts repo unreadable, 2 bad input.
@@ -189,7 +194,7 @@ def affected(specs: tuple[str, ...], base: str | None, release: str | None, outp
     from .commands import affected as command
 
     return command.run(specs, base=base, release=release, output_format=output_format, charts_url=charts_url,
-                       charts_dir=charts_dir, script=script)
+                       charts_dir=charts_dir, script=script, outputs=outputs, gitlab_child=gitlab_child)
 
 
 @cli.command(short_help="Scaffold a new service and its Helm chart.")

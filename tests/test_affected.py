@@ -233,3 +233,37 @@ def test_a_charts_checkout_is_read_with_charts_dir(mono: Mono, affected, tmp_pat
     code, document, _ = affected("--release", "master", "--charts-dir", str(checkout))
     web = next(app for app in document["apps"] if app["name"] == "web")
     assert code == 0 and web["deploy"] == []  # stag runs this very commit
+
+
+def test_the_gitlab_child_pipeline_and_github_outputs(mono: Mono, affected, tmp_path: Path) -> None:
+    from ci_tools import validate_gitlab_schema
+    from validators import assert_valid, validate_yamllint
+
+    base = git(mono.root, "rev-parse", "HEAD")
+    child, outputs = tmp_path / "child.yml", tmp_path / "outputs"
+    code, document, _ = affected("--base", base, "--gitlab-child", str(child), "--outputs", str(outputs))
+    assert code == 0 and document["count"] == 0
+    assert "no app affected" in child.read_text()  # GitLab refuses an empty child pipeline
+    assert_valid(validate_gitlab_schema(child), "child pipeline")
+    assert outputs.read_text().splitlines()[0] == "builds=0"
+    code, document, _ = affected("--release", "master", "--gitlab-child", str(child), "--outputs", str(outputs))
+    text = child.read_text()
+    assert_valid(validate_gitlab_schema(child), "child pipeline")
+    assert_valid(validate_yamllint(child), "child pipeline (yamllint)")
+    assert 'resource_group: "shipspec-release-master-web"' in text and "no app affected" not in text
+    lines = outputs.read_text().splitlines()
+    assert lines[4:6] == ["builds=0", 'build={"include": []}'] and lines[6] == "releases=3"
+    assert json.loads(lines[7].removeprefix("release="))["include"][0]["group"] == "api"
+
+
+def test_more_apps_than_a_matrix_holds_are_batched_by_a_stable_bucket() -> None:
+    from shipspec.release.affected import MAX_BATCHES, App, Result
+
+    apps = [App(f"app{i}", f"s{i}/shipspec.yaml", f"s{i}", build=True) for i in range(1000)]
+    result = Result("build", "x", None, apps, {app.spec: True for app in apps})
+    entries = result.batches(False)
+    assert len(entries) <= MAX_BATCHES
+    assert sorted(name for e in entries for name in e["apps"].split()) == sorted(a.name for a in apps)
+    again = Result("build", "x", None, apps[:400], {app.spec: True for app in apps}).batches(False)
+    where = {name: e["group"] for e in entries for name in e["apps"].split()}
+    assert all(where[name] == e["group"] for e in again for name in e["apps"].split())

@@ -18,7 +18,8 @@ from ..release.affected import Result, affected
 
 
 def run(arguments: Sequence[str], *, base: str | None, release: str | None, output_format: str = "text",
-        charts_url: str | None = None, charts_dir: str | None = None, script: str | None = None) -> int:
+        charts_url: str | None = None, charts_dir: str | None = None, script: str | None = None,
+        outputs: str | None = None, gitlab_child: str | None = None) -> int:
     directory = Path(charts_dir) if charts_dir is not None else None
     if directory is not None and not directory.is_dir():
         raise UsageError(f"--charts-dir {charts_dir}: not a directory; pass a checkout of the charts repo")
@@ -27,6 +28,11 @@ def run(arguments: Sequence[str], *, base: str | None, release: str | None, outp
         err(f"shipspec affected: {note}")
     if script is not None:
         Path(script).write_text(result.script(), encoding="utf-8")
+    if outputs is not None:  # GitHub's $GITHUB_OUTPUT file: appended to, as its other steps do
+        with Path(outputs).open("a", encoding="utf-8") as handle:
+            handle.write(result.github_outputs())
+    if gitlab_child is not None:
+        Path(gitlab_child).write_text(result.gitlab_child(), encoding="utf-8")
     if output_format == "json":
         emit_json({"version": __version__, **result.as_json()})
     else:

@@ -8,6 +8,7 @@ from ..errors import InvalidSpec, Problem
 from ..spec.loader import MAX_BYTES, Document, parse_document
 from ..spec import watch
 from ..spec.validation import LoadedSpec, validate
+from . import monorepo
 from .paths import display_path, repo_relative
 
 
@@ -16,10 +17,13 @@ def load(path: Path) -> LoadedSpec:
     doc = load_document(path, display_path(path))
     spec, repo_path = validate(doc), repo_relative(path)
     # Rules that need to know where the spec lives in its repository (still pure: spec/watch).
-    problems = [doc.problem(f.loc, f.message) for f in watch.findings(spec, repo_path)]
+    folder = path.resolve().parent
+    root = monorepo.root_of(folder)  # outside any repository, no glob can leave one
+    inside = (folder / path.name).relative_to(root).as_posix() if root is not None else None
+    problems = [doc.problem(f.loc, f.message) for f in watch.findings(spec, inside)] if inside else []
     if problems:
         raise InvalidSpec(problems)
-    return LoadedSpec(spec, path, doc.raw, repo_path)
+    return LoadedSpec(spec, path, doc.raw, repo_path, monorepo.owns_pipeline(path))
 
 
 def load_document(path: Path, shown: str) -> Document:

@@ -15,6 +15,8 @@ app: it is reported (`notes`) and the app counts as affected.
 
 from __future__ import annotations
 
+import json
+import re
 import shlex
 import tempfile
 import zlib
@@ -27,6 +29,7 @@ from ..errors import InvalidSpec, OperationFailed, UsageError
 from ..files.paths import display_path, git_root
 from ..files.specfile import load
 from ..spec import names
+from ..spec.model import Spec
 from ..spec.validation import LoadedSpec
 from ..spec.watch import inputs
 from . import git, status
@@ -35,6 +38,8 @@ from . import git, status
 # reference/limits); apps are batched into at most this many matrix entries.
 MAX_BATCHES = 256
 ZERO_SHA = "0" * 40
+# docs.gitlab.com/ci/yaml/#resource_group: letters, digits, - _ / $ { } . and spaces; `$`, `{`, `}` expand.
+_NOT_IN_GROUP = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class Result:
     apps: list[App]
     scans: dict[str, bool]  # app spec -> scan.enabled
     notes: list[str] = field(default_factory=list)  # missing history and other doubts, for stderr
+    settings: Spec | None = None  # the first spec: the provider settings a repository's specs share
 
     @property
     def complete(self) -> bool:
@@ -103,21 +109,38 @@ class Result:
         lines.append('exit "$status"')
         return "\n".join(lines) + "\n"
 
-    def batches(self, releasing: bool) -> list[dict[str, str]]:
+    def batches(self, releasing: bool, limit: int = MAX_BATCHES) -> list[dict[str, str]]:
         """GitHub matrix entries (at most MAX_BATCHES) for the affected apps that do (or do not) release.
 
         One app per entry while they fit; beyond, apps go to a bucket by a stable hash of their
         name, so a releasing app always lands in the same concurrency group."""
         chosen = [app for app in self.apps if app.affected and app.releases == releasing]
-        if len(chosen) <= MAX_BATCHES:
+        if len(chosen) <= limit:
             groups = [(app.name, [app]) for app in chosen]
         else:
             buckets: dict[int, list[App]] = {}
             for app in chosen:
-                buckets.setdefault(zlib.crc32(app.name.encode()) % MAX_BATCHES, []).append(app)
+                buckets.setdefault(zlib.crc32(app.name.encode()) % limit, []).append(app)
             groups = [(f"bucket-{key}", members) for key, members in sorted(buckets.items())]
         return [{"group": key, "apps": " ".join(a.name for a in members), "script": self.script(members)}
                 for key, members in groups]
+
+    def github_outputs(self) -> str:
+        """Step outputs for GitHub's $GITHUB_OUTPUT (name=value lines): each matrix and its size."""
+        build, release = self.batches(False), self.batches(True)
+        return (f"builds={len(build)}\nbuild={json.dumps({'include': build})}\n"
+                f"releases={len(release)}\nrelease={json.dumps({'include': release})}\n")
+
+    def gitlab_child(self) -> str:
+        """The child pipeline of a GitLab root pipeline: a job per affected app (or batch of apps)."""
+        from ..render.monorepo import GITLAB_MAX_JOBS, ChildJob, gitlab_child
+
+        assert self.settings is not None
+        group_of = _NOT_IN_GROUP.sub("-", self.branch or "")
+        jobs = [ChildJob(f"{'release' if releasing else 'build'} {entry['group']}", entry["script"], releasing,
+                         f"shipspec-release-{group_of}-{entry['group']}")
+                for releasing in (False, True) for entry in self.batches(releasing, GITLAB_MAX_JOBS // 2)]
+        return gitlab_child(self.settings, jobs, self.branch)
 
     def as_json(self) -> dict[str, object]:
         build, release = self.batches(False), self.batches(True)
@@ -160,7 +183,8 @@ def affected(paths: Sequence[Path], *, base: str | None, release: str | None, ch
     if releasing:
         _release_mode(releasing, release or "", history, charts_url, charts_dir)
     return Result("release" if release is not None else "build", base, release, apps,
-                  {app.spec: item.spec.scan.enabled for item, app in zip(loaded, apps)}, history.notes)
+                  {app.spec: item.spec.scan.enabled for item, app in zip(loaded, apps)}, history.notes,
+                  loaded[0].spec if loaded else None)
 
 
 def _load_all(paths: Sequence[Path]) -> list[LoadedSpec]:
