@@ -65,6 +65,8 @@ class Bench:
                 workload.break_specs(root, 10)
             elif variant == "status":
                 self.charts_urls[root] = workload.releases(root)
+            elif variant == "affected":
+                workload.watch_library(root)
             self.built[key] = root
         return self.built[key]
 
@@ -104,6 +106,7 @@ def _remove_generated(root: Path) -> None:
     for spec in (root / "apps").iterdir():
         for path in workload.generated_files(root, spec.name):
             path.unlink(missing_ok=True)
+    workload.root_pipeline(root).unlink(missing_ok=True)
 
 
 def _mtimes(root: Path) -> dict[str, int]:
@@ -124,6 +127,10 @@ def figures(bench: Bench, sizes: tuple[int, int, int], pairs: tuple[int, int]) -
         check_figures(bench, sizes, pairs)
     else:
         bench.skip("check", "`shipspec check` does not exist yet")
+    if bench.available("affected"):
+        affected_figure(bench, many, warm)
+    else:
+        bench.skip("affected", "`shipspec affected` does not exist yet")
     if bench.available("status"):
         status_figure(bench, many, warm)
     else:
@@ -185,6 +192,18 @@ def check_figures(bench: Bench, sizes: tuple[int, int, int], pairs: tuple[int, i
         bench.ship(f"check {most} --jobs 2 (SHIPSPEC_FULL_CHECK=1)", ship, "check", "--jobs", "2", "apps", full=True),
         bench.ship(f"check {most} --jobs 1 (SHIPSPEC_FULL_CHECK=1)", ship, "check", "--jobs", "1", "apps", full=True),
         warm, 0.6,
+    )
+
+
+def affected_figure(bench: Bench, apps: int, pairs: int) -> None:
+    """`affected` of a monorepo whose every app watches the library the last commit changed, against the
+    git it cannot avoid: one `git diff --name-only` of that commit (issue 22: under 1 s of CPU beyond it)."""
+    root = bench.tree("shipspec", apps, "affected")
+    bench.figure(
+        f"affected {apps} apps, a library every app watches",
+        bench.ship(f"affected {apps} --format json", root, "affected", "apps", "--base", "HEAD~1", "--format", "json"),
+        Command("git diff --name-only HEAD~1 HEAD", ["git", "diff", "--name-only", "-z", "HEAD~1", "HEAD"], root),
+        pairs, None,
     )
 
 

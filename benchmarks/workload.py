@@ -181,10 +181,30 @@ def create(root: Path, apps: int, seed: int = SEED, git: bool = True) -> None:
 
 def generated_files(root: Path, name: str) -> list[Path]:
     """The files generate writes for app `name` in a workload (fixed by SPEC for these specs)."""
-    source = [root / "apps" / name / ".travis.yml", root / "apps" / name / "Makefile"]
+    # A workload is a monorepo: its apps share one pipeline at the root (see `root_pipeline`).
+    source = [root / "apps" / name / "Makefile"]
     values = [root / "charts" / "charts" / name / f"values.{env}.yaml" for env in ENVIRONMENTS]
     manifests = [root / "charts" / "argocd" / f"{name}-{env}.yaml" for env in ENVIRONMENTS]
     return source + values + manifests
+
+
+def root_pipeline(root: Path) -> Path:
+    """The one pipeline of the workload's repository, for every app."""
+    return root / ".travis.yml"
+
+
+def watch_library(root: Path) -> None:
+    """Make every app watch libs/common (one more line in each spec), commit, then change the library:
+    the change every app of the monorepo is affected by (for `shipspec affected`)."""
+    (root / "libs" / "common").mkdir(parents=True, exist_ok=True)
+    (root / "libs" / "common" / "lib.py").write_text("x = 1\n", encoding="utf-8")
+    for spec in sorted((root / "apps").glob("*/shipspec.yaml")):
+        spec.write_text(spec.read_text(encoding="utf-8") + "watch: [../../libs/common/**]\n", encoding="utf-8")
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com", "-C", str(root)]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "apps"], check=True)
+    (root / "libs" / "common" / "lib.py").write_text("x = 2\n", encoding="utf-8")
+    subprocess.run([*git, "commit", "-q", "-am", "the library every app watches"], check=True)
 
 
 def _spread(root: Path, count: int) -> list[str]:

@@ -53,9 +53,9 @@ def forget() -> None:
     members.cache_clear()
 
 
-def owns_pipeline(spec_path: Path) -> bool:
+def owns_pipeline(spec_path: Path, *, resolved: bool = False) -> bool:
     """Whether the spec renders a pipeline of its own: alone, at the root of its repository (or outside any)."""
-    folder = spec_path.resolve().parent
+    folder = (spec_path if resolved else spec_path.resolve()).parent
     root = root_of(folder)
     if root is None or root != folder:
         return root is None

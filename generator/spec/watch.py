@@ -10,6 +10,7 @@ import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .model import Spec
 from .rules import Finding
@@ -42,13 +43,18 @@ class Inputs:
     folder: str  # "" for the repository root: every path
     patterns: tuple[str, ...]  # the Dockerfile and the watch globs
 
-    def matcher(self) -> re.Pattern[str]:
-        alternatives = [_prefix(self.folder)] + [_glob(pattern) for pattern in self.patterns]
-        return re.compile("|".join(f"(?:{alternative})" for alternative in alternatives))
-
     def touched_by(self, paths: Iterable[str]) -> bool:
-        match = self.matcher().fullmatch
-        return any(match(path) for path in paths)
+        # A monorepo's apps mostly share their globs: each is compiled once per process, and a plain path
+        # (a Dockerfile, a folder) is compared without a regex.
+        plain = [p for p in self.patterns if not _WILDCARD.search(p)]
+        globs = [_compiled(p) for p in self.patterns if _WILDCARD.search(p)]
+        prefixes = tuple(f"{p}/" for p in [self.folder, *plain] if p)
+        for path in paths:
+            if not self.folder or path in plain or path.startswith(prefixes):
+                return True
+            if any(glob.fullmatch(path) for glob in globs):
+                return True
+        return False
 
 
 def inputs(spec: Spec, repo_path: str) -> Inputs:
@@ -58,8 +64,12 @@ def inputs(spec: Spec, repo_path: str) -> Inputs:
     return Inputs(folder, tuple(p for p in patterns if p is not None))
 
 
-def _prefix(folder: str) -> str:
-    return ".*" if not folder else re.escape(folder) + "/.*"
+_WILDCARD = re.compile(r"[*?\[]")
+
+
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(_glob(pattern))
 
 
 def _glob(pattern: str) -> str:
