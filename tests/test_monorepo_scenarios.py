@@ -197,3 +197,20 @@ def test_a_shallow_clone_counts_every_app(mono: Monorepo, tmp_path: Path) -> Non
                           capture_output=True, text=True)
     assert done.returncode == 0 and "every app counts as affected" in done.stderr
     assert done.stdout.endswith("3 of 3 apps affected\n")
+
+
+def test_github_hands_the_charts_token_only_to_releasing_pushes(tmp_path: Path) -> None:
+    """The step of job `affected` that reads the charts repo, its token's expression evaluated by GitHub's
+    own expression engine for each kind of event."""
+    import yaml
+
+    mono = Monorepo(tmp_path / "world", "github")
+    workflow = yaml.safe_load((mono.path / PIPELINES["github"]).read_text())
+    [step] = [step for step in workflow["jobs"]["affected"]["steps"] if step.get("id") == "affected"]
+    expression = step["env"]["SHIPSPEC_CHARTS_TOKEN"].strip().removeprefix("${{").removesuffix("}}")
+    secrets = {"CHARTS_TOKEN": "token"}
+    for event, ref, expected in (("pull_request", "refs/pull/1/merge", ""), ("push", "refs/heads/feature", ""),
+                                 ("push", "refs/tags/v1", ""), ("push", "refs/heads/master", "token"),
+                                 ("push", "refs/heads/dev", "token"), ("workflow_dispatch", "refs/heads/master", "")):
+        context = {"github": {"event_name": event, "ref": ref}, "secrets": secrets}
+        assert github.evaluate(expression, context) == expected, (event, ref)

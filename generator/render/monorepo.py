@@ -177,8 +177,19 @@ def _github(members: Sequence[Member]) -> str:
         "root-github.yml.j2", specs=_listing(members), runs_on=spec.github.runs_on,
         charts_token=spec.github.charts_token, checkout=github.CHECKOUT, checkout_version=github.CHECKOUT_VERSION,
         setup_python=github.SETUP_PYTHON, setup_python_version=github.SETUP_PYTHON_VERSION,
-        affected_script=GITHUB_AFFECTED, verdict_script=VERDICT,
+        affected_script=GITHUB_AFFECTED, verdict_script=VERDICT, token_condition=_github_token_condition(members),
     )
+
+
+def _github_token_condition(members: Sequence[Member]) -> str:
+    """When job `affected` gets the charts token (to read what runs): a push of a branch that releases some
+    app, and nothing else (pull requests, other branches, tags)."""
+    from .providers.github import literal
+
+    refs = [f"github.ref == {literal('refs/heads/' + job.branch)}" for job in _release_jobs(members) if job.branch]
+    if not refs:
+        return "false"
+    return f"github.event_name == 'push' && ({' || '.join(refs)})"
 
 
 GITLAB_AFFECTED = (
