@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidSpec, OperationFailed, UsageError
 from ..files.paths import display_path, git_root
@@ -32,7 +33,10 @@ from ..spec import names
 from ..spec.model import Spec
 from ..spec.validation import LoadedSpec
 from ..spec.watch import inputs
-from . import git, status
+from . import git
+
+if TYPE_CHECKING:  # status brings the review clients: imported only when a push releases
+    from . import status
 
 # GitHub: "A matrix will generate a maximum of 256 jobs per workflow run" (docs.github.com/en/actions/
 # reference/limits); apps are batched into at most this many matrix entries.
@@ -219,6 +223,8 @@ def _build_mode(item: LoadedSpec, app: App, history: _History) -> None:
 
 def _release_mode(releasing: list[tuple[LoadedSpec, App]], branch: str, history: _History,
                   charts_url: str | None, charts_dir: Path | None) -> None:
+    from . import status
+
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="shipspec-affected-")))
         sources: dict[tuple[str, str], status.Charts] = {}
@@ -230,6 +236,8 @@ def _release_mode(releasing: list[tuple[LoadedSpec, App]], branch: str, history:
 
 
 def _release_app(item: LoadedSpec, app: App, branch: str, charts: status.Charts, history: _History) -> None:
+    from . import status
+
     spec = item.spec
     rule = (spec.branches or {})[branch]
     running = {env.name: env.tag for env in status.app_status(item, charts, "").environments}
@@ -276,6 +284,8 @@ def _deploy_reason(tag: str | None, matcher: object, history: _History) -> str |
 
 def _proposed(item: LoadedSpec, charts: status.Charts, env_name: str) -> str | None:
     """The tag the open promotion branch shipspec/<app>/<env> of the charts repo holds, if any."""
+    from . import status
+
     spec = item.spec
     branch = f"{status.PROPOSAL_PREFIX}{spec.name}/{env_name}"
     if charts.repo is None or branch not in charts.proposal_branches():
