@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from ..errors import Problem
 from .discovery import _SKIP_DIRS
-from .paths import SPEC_NAME, display_path
+from .paths import SPEC_NAME
 
 MARKER = ".shipspec-root"
 
@@ -97,6 +96,3 @@ def spec_sources(repository: Repository) -> list[tuple[str, bytes]] | None:
     except OSError:
         return None
 
-
-def problem(repository: Repository, message: str) -> Problem:
-    return Problem(display_path(repository.root), None, None, (), message)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidSpec, OperationFailed, UsageError
+from ..errors import InvalidSpec, UsageError
 from ..files.paths import display_path, git_root
 from ..files.specfile import load
 from ..spec import names
@@ -41,7 +41,6 @@ if TYPE_CHECKING:  # status brings the review clients: imported only when a push
 # GitHub: "A matrix will generate a maximum of 256 jobs per workflow run" (docs.github.com/en/actions/
 # reference/limits); apps are batched into at most this many matrix entries.
 MAX_BATCHES = 256
-ZERO_SHA = "0" * 40
 # docs.gitlab.com/ci/yaml/#resource_group: letters, digits, - _ / $ { } . and spaces; `$`, `{`, `}` expand.
 _NOT_IN_GROUP = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -359,6 +358,3 @@ class _History:
         listed = self.repo.run("diff", "--name-only", "--no-renames", "-z", commit, "HEAD", "--").stdout
         return [path for path in listed.split("\0") if path]
 
-
-def unreadable(exc: OperationFailed) -> str:
-    return f"cannot read the history: {exc.message}"
