@@ -34,6 +34,7 @@ from ..spec.model import Spec
 from ..spec.validation import LoadedSpec
 from ..spec.watch import inputs
 from . import git
+from .history import History
 
 if TYPE_CHECKING:  # status brings the review clients: imported only when a push releases
     from . import status
@@ -175,7 +176,7 @@ def affected(paths: Sequence[Path], *, base: str | None, release: str | None, ch
         raise UsageError("shipspec affected compares commits: every spec must be inside a git repository")
     if len(roots) > 1:
         raise UsageError("the specs belong to different git repositories; run shipspec affected once per repository")
-    history = _History(git.Repo(next(iter(roots))), base)  # type: ignore[arg-type]
+    history = History(git.Repo(next(iter(roots))), base)  # type: ignore[arg-type]
     apps = [_app(item) for item in loaded]
     releasing = [(item, app) for item, app in zip(loaded, apps)
                  if release is not None and item.spec.branches and _releases(item, release)]
@@ -212,7 +213,7 @@ def _app(item: LoadedSpec) -> App:
     return App(item.spec.name, display_path(item.path), folder or ".")
 
 
-def _build_mode(item: LoadedSpec, app: App, history: _History) -> None:
+def _build_mode(item: LoadedSpec, app: App, history: History) -> None:
     changed = history.changed_since_base()
     if changed is None:
         app.build, app.reasons = True, ["history unreadable: counted as affected"]
@@ -220,7 +221,7 @@ def _build_mode(item: LoadedSpec, app: App, history: _History) -> None:
         app.build, app.reasons = True, [f"inputs changed since {history.base_name}"]
 
 
-def _release_mode(releasing: list[tuple[LoadedSpec, App]], branch: str, history: _History,
+def _release_mode(releasing: list[tuple[LoadedSpec, App]], branch: str, history: History,
                   charts_url: str | None, charts_dir: Path | None) -> None:
     from . import status
 
@@ -234,7 +235,7 @@ def _release_mode(releasing: list[tuple[LoadedSpec, App]], branch: str, history:
             _release_app(item, app, branch, sources[key], history)
 
 
-def _release_app(item: LoadedSpec, app: App, branch: str, charts: status.Charts, history: _History) -> None:
+def _release_app(item: LoadedSpec, app: App, branch: str, charts: status.Charts, history: History) -> None:
     from . import status
 
     spec = item.spec
@@ -269,7 +270,7 @@ def _release_app(item: LoadedSpec, app: App, branch: str, charts: status.Charts,
         app.reasons.append(f"{name}: offered {offered}, which {previous} runs{' after this build' if new else ''}")
 
 
-def _deploy_reason(tag: str | None, matcher: object, history: _History) -> str | None:
+def _deploy_reason(tag: str | None, matcher: object, history: History) -> str | None:
     if tag is None:
         return "no release yet"
     commit = history.commit_of(tag)
@@ -291,70 +292,3 @@ def _proposed(item: LoadedSpec, charts: status.Charts, env_name: str) -> str | N
         return None
     env = spec.environment(env_name)
     return status.proposed_tag(charts.repo, charts.owned, branch, f"{spec.charts.path}/{env.values_file if env else ''}")
-
-
-class _History:
-    """The app repository's answers, each asked of git once."""
-
-    def __init__(self, repo: git.Repo, base: str | None) -> None:
-        self.repo = repo
-        self.base = base
-        self.notes: list[str] = []
-        self._since_base: list[str] | None | bool = False
-        self._between: dict[str, list[str]] = {}
-        self._commits: dict[str, str | None] = {}
-        self._shallow: bool | None = None
-
-    @property
-    def base_name(self) -> str:
-        return self.base or ""
-
-    @property
-    def shallow(self) -> bool:
-        if self._shallow is None:
-            self._shallow = self.repo.output("rev-parse", "--is-shallow-repository") == "true"
-        return self._shallow
-
-    def head_tag(self, length: int) -> str:
-        return self.repo.output("rev-parse", f"--short={length}", "HEAD")  # as the Makefile's TAG
-
-    def changed_since_base(self) -> list[str] | None:
-        """Paths changed between the merge base of `base` and HEAD; None when the history cannot say."""
-        if self._since_base is False:
-            self._since_base = self._measure_base()
-        return self._since_base  # type: ignore[return-value]
-
-    def _measure_base(self) -> list[str] | None:
-        if self.base is None or self.base.strip("0") == "":
-            self.notes.append("no base commit to compare with (a new branch?): every app counts as affected")
-            return None
-        if self.repo.resolve(self.base) is None:
-            self.notes.append(f"{self.base} is not in this history{self._why()}: every app counts as affected")
-            return None
-        done = self.repo.run("merge-base", "--end-of-options", self.base, "HEAD", check=False)
-        if done.returncode != 0:
-            self.notes.append(f"no merge base of {self.base} and HEAD in this history{self._why()}: "
-                              "every app counts as affected")
-            return None
-        return self._diff(done.stdout.strip())
-
-    def _why(self) -> str:
-        return " (a shallow clone: fetch the full history, e.g. fetch-depth: 0 or GIT_DEPTH: 0)" if self.shallow else ""
-
-    def commit_of(self, tag: str) -> str | None:
-        if tag not in self._commits:
-            found = self.repo.resolve(tag) if tag.split() == [tag] and not tag.startswith("-") else None
-            if found is None and self.shallow:
-                self.notes.append(f"tag {tag} is not in this shallow history: released again rather than guessed")
-            self._commits[tag] = found
-        return self._commits[tag]
-
-    def changed_between(self, commit: str) -> list[str]:
-        if commit not in self._between:
-            self._between[commit] = self._diff(commit)
-        return self._between[commit]
-
-    def _diff(self, commit: str) -> list[str]:
-        listed = self.repo.run("diff", "--name-only", "--no-renames", "-z", commit, "HEAD", "--").stdout
-        return [path for path in listed.split("\0") if path]
-
