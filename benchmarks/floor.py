@@ -14,6 +14,7 @@ yardstick shipspec's cost is measured against, not a product.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import os
 import re
@@ -213,8 +214,9 @@ class Floor:
         header = f"# Generated from {spec_path.as_posix()}; edit the spec, not this file."
         here = spec_path.parent
         charts = here / spec.charts.checkout
-        files = {here / ".travis.yml": self.travis.render(header=header, spec=spec),
-                 here / "Makefile": self.makefile.render(header=header, spec=spec)}
+        # A monorepo's apps (every workload app) have no pipeline of their own: the repository has one
+        # at its root (`root_pipeline`), as shipspec renders it since monorepos (1.2).
+        files = {here / "Makefile": self.makefile.render(header=header, spec=spec)}
         for env in spec.environments:
             values_path = charts / spec.charts.path / env.values_file
             tag = env.pin or _current_tag(values_path)
@@ -273,10 +275,34 @@ def _specs(root: Path) -> Iterator[Path]:
 @click.argument("roots", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def main(action: str, roots: tuple[Path, ...]) -> None:
     floor = Floor()
-    for root in roots or (Path("shipspec.yaml"),):
-        for spec_path in _specs(root):
-            floor.app(spec_path, write=action == "generate")
+    specs = [spec_path for root in roots or (Path("shipspec.yaml"),) for spec_path in _specs(root)]
+    for spec_path in specs:
+        floor.app(spec_path, write=action == "generate")
+    floor.root_pipeline(specs, write=action == "generate")
     sys.exit(2 if floor.invalid else 1 if floor.drift else 0)
+
+
+def _root_pipeline(self: Floor, specs: list[Path], write: bool) -> None:
+    """One pipeline at the repository root (the folder holding .git) listing every spec, with a digest of
+    their bytes: the least a root pipeline that must stay in sync with every spec has to do."""
+    if not specs:
+        return
+    root = specs[0].resolve().parent
+    while not (root / ".git").exists() and root.parent != root:
+        root = root.parent
+    digest = hashlib.sha256(b"".join(spec.read_bytes() for spec in specs)).hexdigest()
+    listing = "".join(f"# {spec.resolve().relative_to(root).as_posix()}\n" for spec in specs)
+    text = f"# Generated; specs digest {digest}\n{listing}language: minimal\n"
+    path = root / ".travis.yml"
+    if _read(path) == text:
+        return
+    if write:
+        path.write_text(text, encoding="utf-8")
+    else:
+        self.drift += 1
+
+
+Floor.root_pipeline = _root_pipeline  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

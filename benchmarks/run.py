@@ -75,6 +75,8 @@ class Bench:
                 workload.break_specs(root, 10)
             elif variant == "status":
                 self.charts_urls[root] = workload.releases(root)
+            elif variant == "affected":
+                workload.watch_library(root)
             self.built[key] = root
         return self.built[key]
 
@@ -114,6 +116,7 @@ def _remove_generated(root: Path) -> None:
     for spec in (root / "apps").iterdir():
         for path in workload.generated_files(root, spec.name):
             path.unlink(missing_ok=True)
+    workload.root_pipeline(root).unlink(missing_ok=True)
 
 
 def _mtimes(root: Path) -> dict[str, int]:
@@ -135,6 +138,10 @@ def figures(bench: Bench, sizes: tuple[int, int, int], pairs: tuple[int, int]) -
         lean_figures(bench, many, warm)
     else:
         bench.skip("check", "`shipspec check` does not exist yet")
+    if bench.available("affected"):
+        affected_figure(bench, many, warm)
+    else:
+        bench.skip("affected", "`shipspec affected` does not exist yet")
     if bench.available("status"):
         status_figure(bench, many, warm)
     else:
@@ -243,6 +250,18 @@ def instructions(argv: list[str], cwd: Path, env: dict[str, str]) -> int | None:
                           env=env, capture_output=True, text=True)
     found = [int(n) for n in re.findall(r"Collected : (\d+)", done.stderr)]
     return sum(found) if done.returncode == 0 and found else None
+
+
+def affected_figure(bench: Bench, apps: int, pairs: int) -> None:
+    """`affected` of a monorepo whose every app watches the library the last commit changed, against the
+    git it cannot avoid: one `git diff --name-only` of that commit (issue 22: under 1 s of CPU beyond it)."""
+    root = bench.tree("shipspec", apps, "affected")
+    bench.figure(
+        f"affected {apps} apps, a library every app watches",
+        bench.ship(f"affected {apps} --format json", root, "affected", "apps", "--base", "HEAD~1", "--format", "json"),
+        Command("git diff --name-only HEAD~1 HEAD", ["git", "diff", "--name-only", "-z", "HEAD~1", "HEAD"], root),
+        pairs, None,
+    )
 
 
 def status_figure(bench: Bench, apps: int, pairs: int) -> None:

@@ -59,6 +59,7 @@ class _Writer:
 
     def __init__(self, index: int, seed: int) -> None:
         self.rng = random.Random(f"shipspec-bench:{seed}:{index}")
+        self.seed = seed
         self.name = app_name(index)
         self.lines: list[str] = []
         self.strings = 0
@@ -74,8 +75,8 @@ class _Writer:
             return json.dumps(self.rng.choice(HOSTILE), ensure_ascii=False)
         return "-".join(self.rng.choice(WORDS) for _ in range(self.rng.randint(1, 3)))
 
-    def secure(self) -> str:
-        return '"' + base64.b64encode(self.rng.randbytes(256)).decode() + '"'
+    def secure(self, rng: random.Random | None = None) -> str:
+        return '"' + base64.b64encode((rng or self.rng).randbytes(256)).decode() + '"'
 
     def spec(self) -> str:
         rng, name = self.rng, self.name
@@ -146,14 +147,17 @@ class _Writer:
         self.add(4, f"limits: {{cpu: {rng.choice((250, 500, 1000))}m, memory: {rng.choice((128, 256, 512))}Mi}}")
 
     def _travis(self) -> None:
+        # One repository, one .travis.yml: the secure variables and the Slack room are the repository's
+        # (the root pipeline holds them once), so every app carries the same ones.
+        shared = random.Random(f"shipspec-bench:{self.seed}:repository")
         self.add(0, "travis:")
         self.add(1, "secure:")
         for _ in range(3):
-            self.add(2, f"- {self.secure()}")
+            self.add(2, f"- {self.secure(shared)}")
         if self.rng.random() < 0.5:
             self.add(1, "slack:")
-            self.add(2, f"secure: {self.secure()}")
-            self.add(2, f"onSuccess: {self.rng.choice(('always', 'change'))}")
+            self.add(2, f"secure: {self.secure(shared)}")
+            self.add(2, "onSuccess: change")
 
 
     def lean(self) -> str:
@@ -231,10 +235,30 @@ def create(root: Path, apps: int, seed: int = SEED, git: bool = True, lean: bool
 
 def generated_files(root: Path, name: str) -> list[Path]:
     """The files generate writes for app `name` in a workload (fixed by SPEC for these specs)."""
-    source = [root / "apps" / name / ".travis.yml", root / "apps" / name / "Makefile"]
+    # A workload is a monorepo: its apps share one pipeline at the root (see `root_pipeline`).
+    source = [root / "apps" / name / "Makefile"]
     values = [root / "charts" / "charts" / name / f"values.{env}.yaml" for env in ENVIRONMENTS]
     manifests = [root / "charts" / "argocd" / f"{name}-{env}.yaml" for env in ENVIRONMENTS]
     return source + values + manifests
+
+
+def root_pipeline(root: Path) -> Path:
+    """The one pipeline of the workload's repository, for every app."""
+    return root / ".travis.yml"
+
+
+def watch_library(root: Path) -> None:
+    """Make every app watch libs/common (one more line in each spec), commit, then change the library:
+    the change every app of the monorepo is affected by (for `shipspec affected`)."""
+    (root / "libs" / "common").mkdir(parents=True, exist_ok=True)
+    (root / "libs" / "common" / "lib.py").write_text("x = 1\n", encoding="utf-8")
+    for spec in sorted((root / "apps").glob("*/shipspec.yaml")):
+        spec.write_text(spec.read_text(encoding="utf-8") + "watch: [../../libs/common/**]\n", encoding="utf-8")
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com", "-C", str(root)]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "apps"], check=True)
+    (root / "libs" / "common" / "lib.py").write_text("x = 2\n", encoding="utf-8")
+    subprocess.run([*git, "commit", "-q", "-am", "the library every app watches"], check=True)
 
 
 def _spread(root: Path, count: int) -> list[str]:

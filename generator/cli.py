@@ -187,6 +187,37 @@ def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, c
     return command.run(specs, output_format=output_format, charts_url=charts_url, charts_dir=charts_dir)
 
 
+@cli.command(short_help="Which apps a build must build or release (monorepos).")
+@SPECS
+@click.option("--base", metavar="REF", default=None,
+              help="Build mode: the apps whose inputs differ between the merge base of REF and HEAD, and HEAD.")
+@click.option("--release", metavar="BRANCH", default=None,
+              help="Release mode: a push of BRANCH; each app it releases is measured against what its "
+              "environments run (read from the charts repo), the others as with --base.")
+@FORMAT
+@click.option("--charts-url", envvar="SHIPSPEC_CHARTS_URL", metavar="URL",
+              help="Clone this URL instead of charts.repo (env SHIPSPEC_CHARTS_URL); it is never printed in clear.")
+@click.option("--charts-dir", type=click.Path(file_okay=False), default=None,
+              help="Read this local checkout of the charts repo instead of a fresh shallow clone.")
+@click.option("--script", metavar="FILE", default=None,
+              help="Also write a POSIX sh script to FILE that runs make for every affected app (what CI runs).")
+@click.option("--outputs", metavar="FILE", default=None,
+              help="Also append GitHub step outputs to FILE ($GITHUB_OUTPUT): the build and release matrices.")
+@click.option("--gitlab-child", metavar="FILE", default=None,
+              help="Also write a GitLab child pipeline to FILE: a job per affected app.")
+def affected(specs: tuple[str, ...], base: str | None, release: str | None, output_format: str,
+             charts_url: str | None, charts_dir: str | None, script: str | None, outputs: str | None,
+             gitlab_child: str | None) -> int:
+    """Print the apps whose inputs (folder, Dockerfile, watch globs) a build changed, and what each releases.
+
+    Exit 0 ok, 1 history or charts repo unreadable, 2 bad input.
+    """
+    from .commands import affected as command
+
+    return command.run(specs, base=base, release=release, output_format=output_format, charts_url=charts_url,
+                       charts_dir=charts_dir, script=script, outputs=outputs, gitlab_child=gitlab_child)
+
+
 @cli.command(short_help="Scaffold a new service and its Helm chart.")
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @click.option("--name", help="App name (DNS-1123 label); default: the directory's name.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 try:
@@ -31,6 +32,12 @@ SAMPLES = {
 
 def load_sample(name: str) -> LoadedSpec:
     return load(SAMPLES_DIR / SAMPLES[name])
+
+
+def standalone(name: str) -> LoadedSpec:
+    """The sample's spec as if it were alone at the root of its repository, with a pipeline of its own
+    (the monorepo samples are apps of their repository's root pipeline: see tests/test_root_pipeline.py)."""
+    return dataclasses.replace(load_sample(name), own_pipeline=True)
 
 
 def render_sample(name: str) -> dict[Output, str]:

@@ -255,7 +255,8 @@ def test_monorepo_with_a_drifted_and_an_invalid_app(tmp_path: Path, monkeypatch,
     assert "drifted  monorepo/api/shipspec.yaml (api)\n  changed  monorepo/api/Makefile: edited by hand" in output
     assert re.search(r"^invalid  monorepo/worker/shipspec.yaml\n  monorepo/worker/shipspec.yaml:\d+:\d+: name: ",
                      output, re.MULTILINE)
-    assert output.endswith("2 apps checked: 0 in sync, 1 drifted, 1 invalid\n")
+    # the root pipeline is rendered from every spec of the repository: an invalid one makes it invalid too
+    assert output.endswith("2 apps checked: 0 in sync, 1 drifted, 1 invalid; 1 root pipeline: invalid\n")
 
 
 def test_json_report(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -266,6 +267,8 @@ def test_json_report(tmp_path: Path, monkeypatch, capsys) -> None:
     report = json.loads(output)
     assert report["version"] == "0.1.0"
     assert report["summary"] == {"apps": 2, "in_sync": 1, "drifted": 1, "invalid": 0}
+    assert [(p["spec"], p["app"], p["status"]) for p in report["pipelines"]] == [
+        ("monorepo/.travis.yml", "root pipeline", "in_sync")]
     api, worker = report["apps"]
     assert worker == {"spec": "monorepo/worker/shipspec.yaml", "app": "worker", "status": "in_sync", "files": [],
                       "problems": [], "error": None, "awaiting_release": ["prod", "stag"], "charts_checked": True}

@@ -124,10 +124,12 @@ def test_a_monorepo_directory_generates_every_app(tmp_path: Path, monkeypatch: p
     assert shipspec("generate", "monorepo") == 0
     # Without their overlays' tags the environments await a first release: no Application is written.
     # The committed ones name the spec by its path in this repository, so they are not this spec's to remove.
-    assert capsys.readouterr().out.endswith("10 files: 10 created, 0 updated, 0 unchanged\n")
+    # One pipeline at the root of the monorepo (its .shipspec-root), none beside the specs.
+    assert capsys.readouterr().out.endswith("created   monorepo/.travis.yml\n9 files: 9 created, 0 updated, 0 unchanged\n")
     assert (tmp_path / "monorepo/worker/Makefile").is_file()
+    assert not (tmp_path / "monorepo/worker/.travis.yml").exists()
     assert shipspec("generate", "monorepo/api", "monorepo/worker/shipspec.yaml") == 0
-    assert "10 files: 0 created, 0 updated, 10 unchanged" in capsys.readouterr().out
+    assert "9 files: 0 created, 0 updated, 9 unchanged" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))

@@ -12,7 +12,7 @@ from ci_tools import github_tools, validate_github_schema, validate_gitlab_schem
 from shipspec.spec import defaults
 from shipspec.render.core import Output, render
 from shipspec.files.specfile import load
-from samples import SAMPLES, load_sample, write_tree
+from samples import SAMPLES, load_sample, standalone, write_tree
 from tools import require_tool
 from validators import (
     _run,
@@ -34,7 +34,7 @@ TAGS = {"dev": "0123456", "stag": "1e5", "qa": "1234567", "preprod": "12e34", "p
 
 @pytest.fixture(scope="module", params=sorted(SAMPLES))
 def sample(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    loaded = load_sample(request.param)
+    loaded = standalone(request.param)  # every spec's own pipeline; root pipelines: test_root_pipeline.py
     rendered = render(loaded, TAGS)
     app, charts = write_tree(rendered, tmp_path_factory.mktemp(request.param))
     return loaded, rendered, app, charts

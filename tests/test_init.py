@@ -349,3 +349,28 @@ def test_schema_ref_overrides_the_vendored_schema(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "app" / "shipspec.yaml").read_text().splitlines()[0] == f"# yaml-language-server: $schema={url}"
     assert not (tmp_path / "app" / "shipspec.schema.json").exists()
+
+
+def test_init_in_a_monorepo_adds_the_app_to_the_root_pipeline(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    first = init(repo, "services/api", "--name", "api", "--image", "myorg/api", "--charts-repo", REPO,
+                 "--charts-dir", "charts")
+    assert first.returncode == 0, first.stderr
+    assert "(the root pipeline of every app of this repository)" in first.stdout
+    assert not (repo / "services" / "api" / ".travis.yml").exists()
+    assert (repo / ".travis.yml").read_text().splitlines()[1] == "# root pipeline of 1 app"
+    second = init(repo, "services/new-svc", "--name", "new-svc", "--image", "myorg/new-svc", "--charts-repo", REPO,
+                  "--charts-dir", "charts")
+    assert second.returncode == 0, second.stderr
+    assert "updated   .travis.yml" in second.stdout
+    text = (repo / ".travis.yml").read_text()
+    assert "# services/new-svc/shipspec.yaml" in text and "# services/api/shipspec.yaml" in text
+    assert not (repo / "services" / "new-svc" / ".travis.yml").exists()
+    checked = run_shipspec("check", ".", cwd=repo)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # an answer that contradicts the repository's pipeline: exit 2, nothing written
+    third = init(repo, "services/gh", "--name", "gh", "--image", "myorg/gh", "--charts-repo", REPO, "--ci", "github",
+                 "--charts-dir", "charts")
+    assert third.returncode == 2 and "disagree on ci" in third.stderr and not (repo / "services" / "gh").exists()

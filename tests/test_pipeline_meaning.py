@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from samples import render_sample, write_tree
+from samples import standalone, write_tree
+from shipspec.render.core import render
 from tools import require_tool
 from travis_conditions import evaluate
 from validators import _make_env, _run
@@ -73,7 +74,7 @@ CASES = [
 def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict, Path]]:
     result = {}
     for name in {case[0] for case in CASES}:
-        rendered = render_sample(name)
+        rendered = render(standalone(name))  # the single-app pipeline of each spec
         app, _ = write_tree(rendered, tmp_path_factory.mktemp(name))
         result[name] = (yaml.safe_load((app / ".travis.yml").read_text()), app)
     return result

@@ -44,7 +44,9 @@ def test_the_cache_is_mounted_where_trivy_is_told_to_keep_it(tmp_path: Path) -> 
 
 
 def test_no_cache_entry_when_scanning_is_off() -> None:
-    rendered = render(load_sample("monorepo-worker"))  # scan.enabled: false
+    # scan.enabled: false; rendered as an app with a pipeline of its own (in the sample it is an app of the
+    # monorepo's root pipeline)
+    rendered = render(dataclasses.replace(load_sample("monorepo-worker"), own_pipeline=True))
     assert "cache" not in yaml.safe_load(rendered[Output("app", ".travis.yml")].split("\n", 1)[1])
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
-from ..files import fastcheck, parallel
+from ..files import fastcheck, monorepo, parallel, rootpipeline
 from ..files.discovery import find_specs
 from ..files.drift import AppReport, AppStatus, check_app, fast_path_enabled, warm_workers
 from ..output import out, plural
@@ -35,6 +35,7 @@ def run(
     paths = find_specs(arguments)
     override = Path(charts_dir) if charts_dir is not None else None
     fastcheck.forget_listings()
+    monorepo.forget()
     reporter = JsonReporter() if output_format == "json" else TextReporter(color=_color())
     counts = dict.fromkeys(AppStatus, 0)
     without_charts = 0
@@ -43,10 +44,15 @@ def run(
         counts[report.status] += 1
         without_charts += not report.charts_checked
         reporter.app(report)
+    roots = [rootpipeline.check(repository, fast=fast_path_enabled())  # the pipeline their repository shares
+             for repository in monorepo.repositories(paths)]
+    for report in roots:
+        reporter.pipeline(report)
     reporter.finish(counts, without_charts)
-    if counts[AppStatus.INVALID]:
+    worst = {report.status for report in roots} | {status for status, count in counts.items() if count}
+    if AppStatus.INVALID in worst:
         return EXIT_USAGE
-    return EXIT_DRIFT if counts[AppStatus.DRIFTED] else EXIT_OK
+    return EXIT_DRIFT if AppStatus.DRIFTED in worst else EXIT_OK
 
 
 def reports(
@@ -84,6 +90,7 @@ class TextReporter:
 
     def __init__(self, *, color: bool) -> None:
         self.color = color
+        self.pipelines: list[AppStatus] = []
 
     def start(self) -> None:
         pass
@@ -113,6 +120,11 @@ class TextReporter:
             which = "file differs only in its" if len(header_only) == 1 else "files differ only in their"
             out(f"  {'header':<8} {len(header_only)} {which} shipspec header ({causes}): {paths}")
 
+    def pipeline(self, report: AppReport) -> None:
+        """A repository's root pipeline: shown like an app when it is not in sync, and in the summary."""
+        self.pipelines.append(report.status)
+        self.app(report)
+
     def _paint(self, diff: str) -> str:
         if not self.color:
             return diff
@@ -125,7 +137,11 @@ class TextReporter:
     def finish(self, counts: dict[AppStatus, int], without_charts: int = 0) -> None:
         note = (f"; chart-side files not checked for {plural(without_charts, 'app')} (no charts checkout: "
                 "releases write them)") if without_charts else ""
-        out(summary(counts) + note)
+        roots = ""
+        if self.pipelines:
+            states = [status.value.replace("_", " ") for status in self.pipelines]
+            roots = f"; {plural(len(states), 'root pipeline')}: {', '.join(states)}"
+        out(summary(counts) + roots + note)
 
 
 class JsonReporter:
@@ -133,6 +149,10 @@ class JsonReporter:
 
     def __init__(self) -> None:
         self.first = True
+        self.pipelines: list[AppReport] = []
+
+    def pipeline(self, report: AppReport) -> None:
+        self.pipelines.append(report)
 
     def start(self) -> None:
         sys.stdout.write(f'{{\n  "version": {json.dumps(__version__)},\n  "apps": [')
@@ -145,7 +165,9 @@ class JsonReporter:
     def finish(self, counts: dict[AppStatus, int], without_charts: int = 0) -> None:
         totals = {"apps": sum(counts.values()), **{status.value: counts[status] for status in AppStatus}}
         closing = "]" if self.first else "\n  ]"
-        sys.stdout.write(f'{closing},\n  "summary": {json.dumps(totals)}\n}}\n')
+        pipelines = json.dumps([as_json(report) for report in self.pipelines], indent=2, ensure_ascii=False)
+        sys.stdout.write(f'{closing},\n  "pipelines": {pipelines.replace(chr(10), chr(10) + "  ")},\n'
+                         f'  "summary": {json.dumps(totals)}\n}}\n')
 
 
 def as_json(report: AppReport) -> dict[str, object]:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EXIT_OK, InvalidSpec, Problem, UsageError
-from ..files import workspace, writer
+from ..files import monorepo, rootpipeline, workspace, writer
 from ..files.paths import display_path, repo_relative
 from ..output import out, plural
-from ..render import scaffold
+from ..render import header, scaffold
 from ..render.core import render
 from ..spec.loader import parse_document
 from ..spec.model import DEFAULT_ENVIRONMENTS
@@ -57,11 +57,16 @@ def run(flags: Flags, *, yes: bool = False, prompt: Prompt | None = None) -> int
     loaded = _validated(text, spec_path)
     charts = _physical(loaded.directory / loaded.spec.charts.checkout)
     files = plan(loaded, text, charts, vendor_schema=flags.schema_ref is None)
+    root = None if loaded.own_pipeline else _root_pipeline(loaded)
     _refuse_existing(files)
     write_all(files)
     for path, _ in files:
         out(f"created   {display_path(path)}")
-    _next_steps(loaded, charts, len(files))
+    if root is not None:  # an app of a monorepo: its repository's root pipeline now serves it too
+        status = "updated" if root[0].exists() else "created"
+        writer.write_atomic(*root)
+        out(f"{status:<9} {display_path(root[0])} (the root pipeline of every app of this repository)")
+    _next_steps(loaded, charts, len(files) + (root is not None))
     return EXIT_OK
 
 
@@ -163,7 +168,7 @@ def _validated(text: str, spec_path: Path) -> LoadedSpec:
         if any(p.loc[:1] == ("environments",) for p in problems):  # the table is derived from --env: noise
             problems = [p for p in problems if p.loc[:1] != ("branches",)]
         raise InvalidSpec([_blame(problem) for problem in problems]) from None
-    return LoadedSpec(spec, spec_path, raw, repo_relative(spec_path))
+    return LoadedSpec(spec, spec_path, raw, repo_relative(spec_path), monorepo.owns_pipeline(spec_path))
 
 
 def _blame(problem: Problem) -> Problem:
@@ -199,6 +204,27 @@ def plan(loaded: LoadedSpec, spec_text: str, charts: Path, *, vendor_schema: boo
 
 def _under(path: Path, root: Path) -> bool:
     return root == path or root in path.parents
+
+
+def _root_pipeline(loaded: LoadedSpec) -> File:
+    """The root pipeline of the repository the new app joins, rendered with it (SPEC "Monorepos")."""
+    from ..render.monorepo import Conflict, Member
+    from ..render.monorepo import render as render_root
+
+    monorepo.forget()
+    root = monorepo.root_of(loaded.path.resolve().parent)
+    assert root is not None
+    repository = monorepo.Repository(root, monorepo.members(root), root)
+    members = [*rootpipeline.load_members(repository), Member(loaded, loaded.path.resolve().relative_to(root).as_posix())]
+    try:
+        relative, text = render_root(members)
+    except Conflict as exc:
+        raise UsageError(f"{exc.message} (the new app's answers come from init's flags, e.g. --ci)") from None
+    path = monorepo.named(root) / relative
+    existing = writer.read_existing(path)
+    if existing is not None and not header.is_generated(existing.decode("utf-8", errors="replace")):
+        raise UsageError(f"refusing to overwrite {display_path(path)}: shipspec did not generate it; nothing was written")
+    return path, text
 
 
 def _refuse_existing(files: Sequence[File]) -> None:
@@ -246,7 +272,10 @@ def _next_steps(loaded: LoadedSpec, charts: Path, count: int) -> None:
     app, shown_charts = display_path(loaded.directory), display_path(charts)
     spec = loaded.spec
     out(f"{plural(count, 'file')} written. Next:")
-    out(f"  cd {app} && git init && git add -A && git commit -m 'shipspec init {spec.name}'")
+    if loaded.own_pipeline:
+        out(f"  cd {app} && git init && git add -A && git commit -m 'shipspec init {spec.name}'")
+    else:
+        out(f"  git add -A && git commit -m 'shipspec init {spec.name}' (the app and the root pipeline)")
     if not (charts / ".git").exists():
         out(f"  {shown_charts} is not a git clone: move its files into your clone of {spec.charts.repo}")
     out(f"  commit {spec.charts.path}/ (and bootstrap/, on the first app) in {shown_charts}; the first release "

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..errors import InvalidSpec, Problem, ShipspecError
 from ..render import header
-from . import fastcheck, parallel, writer
+from ..spec import defaults
+from . import fastcheck, monorepo, parallel, writer
 from .paths import SPEC_NAME, display_path, in_repository
 
 if TYPE_CHECKING:
@@ -143,10 +144,17 @@ def layout_of(loaded: LoadedSpec) -> fastcheck.Layout:
 def stale_files(app_dir: Path, charts: Path | None, where: fastcheck.Layout, spec_path: str, produced: set[str]) -> list[Path]:
     """Files with this app's header (same app, same spec) that the spec no longer produces."""
     stale = []
-    for path in fastcheck.candidates(app_dir, charts, where, skip=produced).values():
-        if fastcheck.is_ours(_first_header(path), where.name, spec_path):
+    # An app at the root of a monorepo: its old pipeline's path now holds the root pipeline, which replaces it.
+    replaced = f"app:{defaults.CI_FILES[where.ci]}" if _at_monorepo_root(app_dir) else None
+    for key, path in fastcheck.candidates(app_dir, charts, where, skip=produced).items():
+        if key != replaced and fastcheck.is_ours(_first_header(path), where.name, spec_path):
             stale.append(path)
     return stale
+
+
+def _at_monorepo_root(app_dir: Path) -> bool:
+    folder = app_dir.resolve()
+    return monorepo.root_of(folder) == folder and not monorepo.owns_pipeline(folder / SPEC_NAME)
 
 
 def _first_header(path: Path) -> header.Header | None:

@@ -27,6 +27,7 @@ from .. import __version__
 from ..render import header
 from ..render.yamlout import quote
 from ..spec import defaults
+from . import monorepo
 from .paths import repo_relative
 from .writer import is_staged
 
@@ -221,7 +222,9 @@ def prove(spec_path: Path, charts_override: Path | None, *, app_only: bool = Fal
     shown = repo_relative(spec_path)
     expected = (__version__, header.renderer_fingerprint(), header.digest(source), shown)
     files: dict[str, tuple[Path, header.Header, str]] = {}
-    required = {f"app:{name}" for name in where.app_files}
+    # An app of a root pipeline generates no pipeline of its own: one beside it with its header is stale,
+    # which the file-list digest then disowns (see `monorepo.owns_pipeline`).
+    required = {f"app:{name}" for name in where.app_files[0 if monorepo.owns_pipeline(spec_path) else 1:]}
     places = candidates(spec_path.parent, None if app_only else charts, where)
     for key, path in places.items():
         read = _read(path)

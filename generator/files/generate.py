@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..errors import EXIT_OK, InvalidSpec, Problem, UsageError
 from ..output import err, out, plural
 from ..render import header
-from . import drift, fastcheck, parallel, writer
+from . import drift, fastcheck, monorepo, parallel, rootpipeline, writer
 from .discovery import find_specs
 from .paths import display_path
 from .writer import Change, Status
@@ -66,7 +66,9 @@ def generate(
     override = Path(charts_dir) if charts_dir is not None else None
     fastcheck.forget_listings()
     paths = find_specs(arguments)
+    monorepo.forget()
     plan = _first_pass(paths, override, parallel.workers(jobs, len(paths)))
+    _plan_root_pipelines(paths, plan)
     fastcheck.forget_listings()  # the second pass writes
     if plan.problems:
         raise InvalidSpec(plan.problems)
@@ -85,6 +87,26 @@ def generate(
             stale += _stale(pending.stale, dry_run=dry_run, prune=prune)
     _summary(plan.counts, stale, dry_run=dry_run, prune=prune)
     return EXIT_OK
+
+
+def _plan_root_pipelines(paths: Sequence[Path], plan: _Plan) -> None:
+    """The root pipeline of each repository the specs belong to (SPEC "Monorepos"): proven from its
+    header, else rendered from every spec of the repository; its stale siblings of other providers."""
+    for repository in monorepo.repositories(paths):
+        proof = rootpipeline.prove(repository) if drift.fast_path_enabled() else None
+        if proof is not None:
+            plan.counts[Status.UNCHANGED] += 1
+            continue
+        try:
+            change, stale = rootpipeline.plan(repository)
+        except InvalidSpec as exc:
+            plan.problems.extend(p for p in exc.problems if p not in plan.problems)
+            continue
+        plan.counts[change.status] += 1
+        if change.foreign and change.status is not Status.UNCHANGED:
+            plan.foreign.append(change.path)
+        if stale or change.status is not Status.UNCHANGED:
+            plan.pending.append(_Pending(repository.root, [change], stale))
 
 
 def _first_pass(paths: Sequence[Path], override: Path | None, jobs: int) -> _Plan:
@@ -207,7 +229,10 @@ def plan_app(loaded: LoadedSpec, charts_dir: Path | None) -> tuple[list[Change],
     charts = workspace.charts_root(loaded, charts_dir)
     if charts is None:  # no charts checkout: the app's own files; releases write the chart side
         rendered = {output: text for output, text in render(loaded).items() if output.root == "app"}
-        return [writer.plan(workspace.disk_path(o, loaded.directory, Path()), t) for o, t in rendered.items()], []
+        produced = {str(output) for output in rendered}
+        # e.g. the pipeline beside a spec that is now an app of its repository's root pipeline
+        stale = drift.stale_files(loaded.directory, None, drift.layout_of(loaded), loaded.repo_path, produced)
+        return [writer.plan(workspace.disk_path(o, loaded.directory, Path()), t) for o, t in rendered.items()], stale
     valueschema.verify(loaded, charts)  # never write values the chart would refuse at sync
     rendered = render(loaded, workspace.current_tags(loaded, charts))
     changes = [

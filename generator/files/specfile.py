@@ -6,14 +6,25 @@ from pathlib import Path
 
 from ..errors import InvalidSpec, Problem
 from ..spec.loader import MAX_BYTES, Document, parse_document
+from ..spec import watch
 from ..spec.validation import LoadedSpec, validate
+from . import monorepo
 from .paths import display_path, read_file, repo_relative
 
 
 def load(path: Path) -> LoadedSpec:
     """Read, parse and validate one spec file; raise InvalidSpec with every problem."""
     doc = load_document(path, display_path(path))
-    return LoadedSpec(validate(doc), path, doc.raw, repo_relative(path))
+    resolved = path.resolve()
+    spec, repo_path = validate(doc), repo_relative(resolved)
+    # Rules that need to know where the spec lives in its repository (still pure: spec/watch).
+    folder = resolved.parent
+    root = monorepo.root_of(folder)  # outside any repository, no glob can leave one
+    inside = (folder / path.name).relative_to(root).as_posix() if root is not None else None
+    problems = [doc.problem(f.loc, f.message) for f in watch.findings(spec, inside)] if inside else []
+    if problems:
+        raise InvalidSpec(problems)
+    return LoadedSpec(spec, path, doc.raw, repo_path, monorepo.owns_pipeline(resolved, resolved=True))
 
 
 def load_document(path: Path, shown: str) -> Document:

@@ -55,7 +55,7 @@ def spec_at(repo: git.Repo | None, tag: str, path: Path, now: LoadedSpec) -> Loa
     if raw is None:
         raise UsageError(f"--to {tag}: the app repo has no {inside} at that commit")
     shown = f"{tag}:{inside}"
-    return LoadedSpec(validate(parse_document(raw.encode("utf-8"), shown)), path, raw.encode("utf-8"), now.repo_path)
+    return LoadedSpec(validate(parse_document(raw.encode("utf-8"), shown)), path, raw.encode("utf-8"), now.repo_path, now.own_pipeline)
 
 
 def tags_that_ran(clone: git.Repo, values_path: str, where: valuepaths.TagPath) -> list[str]:

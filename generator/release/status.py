@@ -268,3 +268,9 @@ class History:
         if (have, ahead) not in self._behind:
             self._behind[have, ahead] = int(self.repo.output("rev-list", "--count", ahead, f"^{have}"))
         return self._behind[have, ahead]
+
+
+# Shared with `shipspec affected`, which reads what runs exactly as this table does.
+open_charts = _open_charts
+app_status = _app
+proposed_tag = _proposed_tag

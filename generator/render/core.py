@@ -56,9 +56,11 @@ def _block(value: Any, indent: int) -> str:
     return "\n".join(yamlout.block(value, indent))
 
 
-def outputs(spec: Spec) -> list[Output]:
-    """Every file the spec can generate, in render order (an Application only once its environment has a tag)."""
-    files = [Output("app", defaults.CI_FILES[spec.ci]), Output("app", "Makefile")]
+def outputs(spec: Spec, *, pipeline: bool = True) -> list[Output]:
+    """Every file the spec can generate, in render order (an Application only once its environment has a tag);
+    without its pipeline when it is an app of its repository's root pipeline (`pipeline` False)."""
+    files = [Output("app", defaults.CI_FILES[spec.ci])] if pipeline else []
+    files += [Output("app", "Makefile")]
     files += [values_output(spec, env) for env in spec.environments]
     files += [application_output(spec, env) for env in spec.environments]
     return files
@@ -84,8 +86,9 @@ def render(loaded: LoadedSpec, tags: Mapping[str, str] | None = None) -> dict[Ou
     Application: nothing valid could be deployed before its first release writes both.
     """
     spec, tags = loaded.spec, tags or {}
-    files = outputs(spec)
-    bodies = [_PIPELINES[spec.ci](spec), _makefile(spec)]
+    files = outputs(spec, pipeline=loaded.own_pipeline)
+    bodies = [_PIPELINES[spec.ci](spec)] if loaded.own_pipeline else []
+    bodies += [_makefile(spec)]
     bodies += [_values(spec, env, release_tag(env, tags)) for env in spec.environments]
     bodies += [_application(spec, env) if release_tag(env, tags) else None for env in spec.environments]
     # The file list in every header is what the spec can generate, so a release never changes app files.

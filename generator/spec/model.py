@@ -22,6 +22,7 @@ SEVERITIES = ("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 # a spec is a mistake or an attack (10,000 environments would write 20,000 files).
 MAX_ENVIRONMENTS = 50
 MAX_BRANCHES = 100
+MAX_WATCH = 100
 
 
 def _rule(check: Callable[[str], str | None]) -> AfterValidator:
@@ -57,6 +58,7 @@ ValuePath = Annotated[str, _rule(names.value_path)]
 Notify = Literal["always", "never", "change"]
 SecretName = Annotated[str, _rule(names.secret_name)]
 InstallRequirement = Annotated[str, _rule(requirement.check)]
+WatchGlob = Annotated[str, _rule(names.watch_glob)]
 
 
 class Model(BaseModel):
@@ -312,6 +314,13 @@ class Spec(Model):
         default_factory=dict,
         description="Helm value overrides for every environment; an environment's `values` merge over them "
         "(mappings key by key, anything else replaced).",
+    )
+    watch: list[WatchGlob] = Field(
+        default_factory=list,
+        max_length=MAX_WATCH,
+        description="More inputs of this app in a monorepo: globs relative to this file's folder (`*`, `?`, `[...]`, "
+        "`**` for any folders), which may climb out of it with `..` but not out of the git repository, e.g. "
+        "../../libs/common/**; a change there affects the app (shipspec affected).",
     )
     branches: dict[BranchName, Branch] | None = Field(
         None, max_length=MAX_BRANCHES, description="What each branch releases; default dev/staging/master with the default environments, "

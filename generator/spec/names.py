@@ -213,6 +213,16 @@ def build_path(value: str) -> str | None:
     return relative_path(value, may_climb=True)
 
 
+def watch_glob(value: str) -> str | None:
+    """A `watch` glob: a relative POSIX path pattern (`*`, `?`, `[...]`, `**`), which may climb with `..`."""
+    reason = relative_path(value, may_climb=True)
+    if reason:
+        return reason
+    if any(part == "" for part in value.split("/")):
+        return "must not have an empty path segment ('//' or a trailing '/')"
+    return None
+
+
 def file_name(value: str) -> str | None:
     if not value or "/" in value or "\\" in value or value in {".", ".."}:
         return "must be a plain file name, without a path separator"

@@ -25,6 +25,7 @@ class LoadedSpec:
     path: Path  # the spec file, as found
     source: bytes  # its bytes, for digests
     repo_path: str  # POSIX path relative to its git repo root (or its bare name outside git)
+    own_pipeline: bool = True  # False: an app of its repository's root pipeline (SPEC "Monorepos")
 
     @property
     def directory(self) -> Path:

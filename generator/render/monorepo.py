@@ -1,0 +1,246 @@
+"""A repository's root pipeline (SPEC "Monorepos"): one pipeline file at the root of a repository that
+serves every app of it, rendered from all its specs. Pure: specs in, text out.
+
+Each app keeps its Makefile beside its spec; the pipeline asks `shipspec affected` which apps a build
+affects and runs make in their folders. What runs when (see README "Monorepos"):
+
+- GitHub Actions: a job `affected` (the whole history) computes the apps and hands two matrices to
+  `build` and `release` (guarded by `if:`, since GitHub fails a job whose matrix is empty); a final
+  job `shipspec` with `if: always()` is the verdict (GitHub counts a skipped job as passed).
+- GitLab CI: a job `affected` writes a child pipeline with jobs for the affected apps only (always at
+  least one job: GitLab refuses an empty one), triggered with `strategy: depend`; a final `shipspec`.
+- Travis CI: no path filters and no conditions on changed files; one job `shipspec` per kind of build
+  runs `shipspec affected` and then make for the affected apps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .. import __version__
+from ..spec import defaults
+from ..spec.model import Spec
+from ..spec.validation import LoadedSpec
+from . import header, plan
+from .providers import gitlab as gitlab_rules
+
+ROOT_APP = "*"  # the `app` of a root pipeline's header: never an app's name
+
+
+@dataclass(frozen=True)
+class Member:
+    """An app of the repository: its spec, and the spec's path relative to the pipeline's root."""
+
+    loaded: LoadedSpec
+    path: str  # e.g. services/api/shipspec.yaml
+
+    @property
+    def folder(self) -> str:
+        return self.path.rpartition("/")[0] or "."
+
+
+class Conflict(Exception):
+    """Two specs of one repository disagree on a setting the root pipeline holds once."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# The settings a root pipeline holds once, by provider: (field as the spec writes it, getter).
+_SHARED: dict[str, list[tuple[str, Any]]] = {
+    # travis.secure is not here: its entries are encrypted `NAME=value` pairs whose names cannot be read,
+    # so the root pipeline holds every distinct entry of every spec (see `secure_union`).
+    "travis": [("travis.dist", lambda s: s.travis.dist), ("travis.slack", lambda s: s.travis.slack)],
+    "github": [("github.runsOn", lambda s: s.github.runs_on), ("github.chartsToken", lambda s: s.github.charts_token)],
+    "gitlab": [("gitlab.image", lambda s: s.gitlab.image), ("gitlab.chartsToken", lambda s: s.gitlab.charts_token)],
+}
+
+
+def check_shared(members: Sequence[Member]) -> None:
+    """Conflict naming both specs and the field when two specs of the repository disagree."""
+    first = members[0]
+    for other in members[1:]:
+        if other.loaded.spec.ci != first.loaded.spec.ci:
+            raise Conflict(_conflict(first, other, "ci", first.loaded.spec.ci, other.loaded.spec.ci))
+    for field, get in _SHARED[first.loaded.spec.ci]:
+        # A spec that leaves a list or an optional setting empty takes the one the others set.
+        holders = [m for m in members if get(m.loaded.spec) not in ((), None)] if field != "travis.dist" else members
+        for other in holders[1:]:
+            if get(other.loaded.spec) != get(holders[0].loaded.spec):
+                raise Conflict(_conflict(holders[0], other, field, get(holders[0].loaded.spec), get(other.loaded.spec)))
+
+
+def _conflict(one: Member, other: Member, field: str, a: Any, b: Any) -> str:
+    shown = (lambda v: "(encrypted values)" if field == "travis.slack" else repr(v))
+    return (f"{one.path} and {other.path} disagree on {field}: {shown(a)} and {shown(b)}; their repository has one "
+            "pipeline, which holds it once: make them the same")
+
+
+def shared(members: Sequence[Member], field: str) -> Any:
+    """The value of a shared setting: the first spec's that sets it."""
+    get = dict(_SHARED[members[0].loaded.spec.ci])[field]
+    return next((get(m.loaded.spec) for m in members if get(m.loaded.spec) not in ((), None)),
+                get(members[0].loaded.spec))
+
+
+def secure_union(members: Sequence[Member]) -> list[str]:
+    """Every distinct `travis.secure` entry of the repository's specs, in the order of their paths."""
+    return list(dict.fromkeys(value for m in members for value in m.loaded.spec.travis.secure))
+
+
+def specs_digest(entries: Sequence[tuple[str, bytes]]) -> str:
+    """The digest of every spec of the repository: (path from the root, bytes), in path order."""
+    return header.digest("\n".join(f"{path}\0{header.digest(source)}" for path, source in sorted(entries)))
+
+
+def pipeline_file(ci: str) -> str:
+    return defaults.CI_FILES[ci]
+
+
+def render(members: Sequence[Member]) -> tuple[str, str]:
+    """The root pipeline: (its path relative to the root, its text). Raises Conflict."""
+    members = sorted(members, key=lambda m: m.path)
+    check_shared(members)
+    ci = members[0].loaded.spec.ci
+    body = _RENDERERS[ci](members)
+    path = pipeline_file(ci)
+    line = header.Header(
+        __version__, f"root pipeline of {len(members)} app{'s' if len(members) != 1 else ''}", ROOT_APP,
+        specs_digest([(m.path, m.loaded.source) for m in members]), header.set_digest([f"root:{path}"]),
+        header.body_digest(body), header.renderer_fingerprint(),
+    ).line()
+    return path, f"{line}\n{body}"
+
+
+def _template(name: str, **context: Any) -> str:
+    from .core import environment
+
+    return environment().get_template(name).render(version=__version__, **context)
+
+
+def _listing(members: Sequence[Member]) -> list[str]:
+    return [m.path for m in members]
+
+
+_SCRIPT = '--script "$HOME/shipspec-apps.sh"'
+# Travis conditions v1 (docs.travis-ci.com/user/conditions-v1): `branch` is a pull request's base
+# branch; a push of a tag has `tag` set. One job per kind of build, each named `shipspec`.
+TRAVIS_JOBS = (
+    ("type = pull_request", [
+        'git fetch --quiet origin "+refs/heads/$TRAVIS_BRANCH:refs/remotes/origin/$TRAVIS_BRANCH"',
+        f'shipspec affected . --base "origin/$TRAVIS_BRANCH" {_SCRIPT}',
+    ]),
+    # TRAVIS_COMMIT_RANGE is "<before>...<after>", empty for a new branch (then every app counts).
+    ("type = push AND tag IS blank", [
+        f'shipspec affected . --release "$TRAVIS_BRANCH" --base "${{TRAVIS_COMMIT_RANGE%%...*}}" {_SCRIPT}',
+    ]),
+    # Tags, cron, API and manual builds: what their commit changed.
+    ("NOT (type = pull_request OR (type = push AND tag IS blank))", [
+        f'shipspec affected . --base "HEAD^" {_SCRIPT}',
+    ]),
+)
+
+
+def _travis(members: Sequence[Member]) -> str:
+    spec = members[0].loaded.spec
+    return _template(
+        "root-travis.yml.j2", specs=_listing(members), dist=spec.travis.dist,
+        secure=secure_union(members), slack=shared(members, "travis.slack"), jobs=TRAVIS_JOBS,
+    )
+
+
+GITHUB_AFFECTED = (
+    'base="origin/$DEFAULT_BRANCH"\n'
+    'if [ "$EVENT" = pull_request ]; then base="origin/$BASE_REF"; fi\n'
+    'if [ "$EVENT" = push ] && [ "$CREATED" != true ]; then base="$BEFORE"; fi\n'
+    'set --\n'
+    'if [ "$EVENT" = push ] && [ "$REF_TYPE" = branch ]; then set -- --release "$REF_NAME"; fi\n'
+    'shipspec affected . --base "$base" "$@" --outputs "$GITHUB_OUTPUT"'
+)
+VERDICT = (
+    'if [ "$AFFECTED" != success ]; then echo "shipspec: the job affected ended: $AFFECTED"; exit 1; fi\n'
+    'for result in $RESULTS; do\n'
+    'case "$result" in success|skipped) ;; *) echo "shipspec: a job of an affected app ended: $result"; exit 1 ;; esac\n'
+    'done\n'
+    'echo "shipspec: every affected app passed (or no app was affected)"'
+)
+
+
+def _github(members: Sequence[Member]) -> str:
+    from .providers import github
+
+    spec = members[0].loaded.spec
+    return _template(
+        "root-github.yml.j2", specs=_listing(members), runs_on=spec.github.runs_on,
+        charts_token=spec.github.charts_token, checkout=github.CHECKOUT, checkout_version=github.CHECKOUT_VERSION,
+        setup_python=github.SETUP_PYTHON, setup_python_version=github.SETUP_PYTHON_VERSION,
+        affected_script=GITHUB_AFFECTED, verdict_script=VERDICT, token_condition=_github_token_condition(members),
+    )
+
+
+def _github_token_condition(members: Sequence[Member]) -> str:
+    """When job `affected` gets the charts token (to read what runs): a push of a branch that releases some
+    app, and nothing else (pull requests, other branches, tags)."""
+    from .providers.github import literal
+
+    refs = [f"github.ref == {literal('refs/heads/' + job.branch)}" for job in _release_jobs(members) if job.branch]
+    if not refs:
+        return "false"
+    return f"github.event_name == 'push' && ({' || '.join(refs)})"
+
+
+GITLAB_AFFECTED = (
+    'base="$CI_COMMIT_BEFORE_SHA"\n'
+    'if [ "$CI_PIPELINE_SOURCE" = merge_request_event ]; then base="$CI_MERGE_REQUEST_DIFF_BASE_SHA"; fi\n'
+    '# A new branch (or a web, API or scheduled run) has no previous head: its default branch\n'
+    'if [ -z "$(printf %s "$base" | tr -d 0)" ] && git fetch --quiet origin "$CI_DEFAULT_BRANCH"; then'
+    ' base=FETCH_HEAD; fi\n'
+    'set --\n'
+    'if [ "$CI_PIPELINE_SOURCE" = push ] && [ -n "$CI_COMMIT_BRANCH" ]; then'
+    ' set -- --release "$CI_COMMIT_BRANCH"; fi\n'
+    'shipspec affected . --base "$base" "$@" --gitlab-child shipspec-child.yml'
+)
+
+
+def _gitlab(members: Sequence[Member]) -> str:
+    spec = members[0].loaded.spec
+    return _template(
+        "root-gitlab-ci.yml.j2", specs=_listing(members), image=spec.gitlab.image, affected_script=GITLAB_AFFECTED,
+        charts_token=spec.gitlab.charts_token, workflow_rules=gitlab_rules.workflow_rules(_release_jobs(members)),
+    )
+
+
+def _release_jobs(members: Sequence[Member]) -> list[plan.Job]:
+    """One plan job per branch that releases some app: such a branch always runs its branch pipeline."""
+    branches: dict[str, plan.Job] = {}
+    for member in members:
+        for job in plan.jobs(member.loaded.spec):
+            if job.branch is not None:
+                branches.setdefault(job.branch, job)
+    return list(branches.values())
+
+
+_RENDERERS = {"travis": _travis, "github": _github, "gitlab": _gitlab}
+
+
+# GitLab.com: "Maximum jobs in a single pipeline | 500 for Free tier" (docs.gitlab.com/user/gitlab_com/#cicd);
+# a child pipeline's jobs count there too: apps are batched into at most this many jobs.
+GITLAB_MAX_JOBS = 400
+
+
+@dataclass(frozen=True)
+class ChildJob:
+    name: str
+    script: str
+    releases: bool
+    group: str  # the resource group of a releasing job: its apps' releases of this branch queue up
+
+
+def gitlab_child(spec: Spec, jobs: Sequence[ChildJob], branch: str | None) -> str:
+    """The child pipeline `shipspec affected --gitlab-child` writes: one job per affected app (or batch),
+    or one job that says nothing was affected (GitLab refuses to create an empty pipeline)."""
+    return _template("gitlab-child.yml.j2", image=spec.gitlab.image, charts_token=spec.gitlab.charts_token,
+                     jobs=jobs, branch=branch)
