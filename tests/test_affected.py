@@ -260,10 +260,11 @@ def test_more_apps_than_a_matrix_holds_are_batched_by_a_stable_bucket() -> None:
     from shipspec.release.affected import MAX_BATCHES, App, Result
 
     apps = [App(f"app{i}", f"s{i}/shipspec.yaml", f"s{i}", build=True) for i in range(1000)]
-    result = Result("build", "x", None, apps, {app.spec: True for app in apps})
+    result = Result("build", "x", None, apps, {app.spec: True for app in apps}, {app.spec: False for app in apps})
     entries = result.batches(False)
     assert len(entries) <= MAX_BATCHES
     assert sorted(name for e in entries for name in e["apps"].split()) == sorted(a.name for a in apps)
-    again = Result("build", "x", None, apps[:400], {app.spec: True for app in apps}).batches(False)
+    again = Result("build", "x", None, apps[:400], {app.spec: True for app in apps},
+                   {app.spec: False for app in apps}).batches(False)
     where = {name: e["group"] for e in entries for name in e["apps"].split()}
     assert all(where[name] == e["group"] for e in again for name in e["apps"].split())

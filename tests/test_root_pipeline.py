@@ -179,3 +179,73 @@ def test_the_monorepo_sample_root_pipeline_snapshot(snapshot) -> None:
     path, text = rootpipeline.render_root(repository)
     assert path.resolve() == (root / ".travis.yml").resolve()
     assert text == snapshot
+
+
+PIN = "shipspec @ git+https://github.com/acme/shipspec@" + "0123456789abcdef" * 2 + "01234567"
+
+
+@pytest.mark.parametrize("ci", ["travis", "github", "gitlab"])
+def test_every_job_of_a_root_pipeline_installs_the_shipspec_the_specs_name(ci: str, tmp_path: Path) -> None:
+    root = monorepo(tmp_path / "repo", ci, extra=f'install: "{PIN}"\n')
+    done = shipspec(root, "generate", ".")
+    assert done.returncode == 0, done.stderr
+    installs = [line for line in _strings(yaml.safe_load((root / PIPELINES[ci]).read_text()))
+                if "pip install" in line]
+    assert len(installs) == {"travis": 1, "github": 2, "gitlab": 1}[ci]
+    assert all(line.endswith(f" '{PIN}'") for line in installs), installs
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _strings(value)]
+    return [line for line in str(node).splitlines()]
+
+
+def test_specs_that_name_different_shipspecs_are_exit_2_naming_both(tmp_path: Path) -> None:
+    root = monorepo(tmp_path / "repo", "github", names=("api",))
+    (root / "services" / "web").mkdir()
+    (root / "services" / "web" / "shipspec.yaml").write_text(
+        SPEC.format(name="web", ci="github", extra=f'install: "{PIN}"\n'))
+    done = shipspec(root, "generate", ".")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    from shipspec import __version__
+    assert (f"services/api/shipspec.yaml and services/web/shipspec.yaml disagree on install: "
+            f"'shipspec=={__version__}' and '{PIN}'") in done.stderr
+    assert not (root / PIPELINES["github"]).exists()
+
+
+def test_an_app_with_argocd_server_gates_each_pull_request_in_the_root_pipeline(tmp_path: Path) -> None:
+    gated = "argocd:\n  server: https://argocd.example.com\n  gateTimeout: 25m\n"
+    root = monorepo(tmp_path / "repo", "github", names=("api",), extra=gated)
+    (root / "services" / "web").mkdir()
+    (root / "services" / "web" / "shipspec.yaml").write_text(SPEC.format(name="web", ci="github", extra=""))
+    assert shipspec(root, "generate", ".").returncode == 0
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "apps"], cwd=root, check=True)
+    workflow = yaml.safe_load((root / PIPELINES["github"]).read_text())
+    release = workflow["jobs"]["release"]
+    assert release["timeout-minutes"] == 60 + 25 + 5  # the gate waits up to gateTimeout, then publishes
+    steps = [step for step in release["steps"] if step.get("name") == "make, in each app's folder"]
+    assert steps[0]["env"]["ARGOCD_AUTH_TOKEN"] == "${{ secrets.ARGOCD_AUTH_TOKEN }}"
+
+    from shipspec.release.affected import App, Proposal, Result
+
+    apps = [App(name, f"services/{name}/shipspec.yaml", f"services/{name}", deploy=["stag"],
+                propose=[Proposal("prod", "abc1234", True)]) for name in ("api", "web")]
+    apps.append(App("late", "services/api/shipspec.yaml", "services/api", propose=[Proposal("prod", "0ld7a90", False)]))
+    result = Result("release", "x", "master", apps, {a.spec: True for a in apps},
+                    {"services/api/shipspec.yaml": True, "services/web/shipspec.yaml": False})
+    calls = [line.split(" || ")[0] for line in result.script().splitlines() if line.startswith("make ")]
+    assert calls == [
+        "make -C services/api docker-login docker-build test docker-push stag-commit prod-pr prod-gate",
+        "make -C services/web docker-login docker-build test docker-push stag-commit prod-pr",
+        "make -C services/api prod-pr prod-gate TAG=0ld7a90",
+    ]
+    # The generated Makefile has each target the script calls (make -n runs none of them).
+    for call in calls:
+        words = call.split()[1:]
+        done = subprocess.run(["make", "-n", *words], cwd=root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert ("shipspec gate prod" in done.stdout) == ("prod-gate" in words)

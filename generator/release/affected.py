@@ -76,15 +76,19 @@ class App:
     def affected(self) -> bool:
         return self.build or self.releases
 
-    def make_calls(self, scan: bool) -> list[list[str]]:
-        """The make invocations of this app, each a list of arguments after `make -C <dir>`."""
+    def make_calls(self, scan: bool, gated: bool = False) -> list[list[str]]:
+        """The make invocations of this app, each a list of arguments after `make -C <dir>`; `gated`
+        (argocd.server): each `<env>-pr` is followed by `<env>-gate`, as in a single app's pipeline."""
+        def propose(env: str) -> list[str]:
+            return [f"{env}-pr", *([f"{env}-gate"] if gated else [])]
+
         calls: list[list[str]] = []
         if self.pushes:
             calls.append(["docker-login", "docker-build", "test", "docker-push", *(f"{env}-commit" for env in self.deploy),
-                          *(f"{p.env}-pr" for p in self.propose if p.new)])
+                          *(target for p in self.propose if p.new for target in propose(p.env))])
         elif self.build:
             calls.append(["docker-build", "test", *(["docker-scan"] if scan else [])])
-        calls += [[f"{p.env}-pr", f"TAG={p.tag}"] for p in self.propose if not p.new]
+        calls += [[*propose(p.env), f"TAG={p.tag}"] for p in self.propose if not p.new]
         return calls
 
 
@@ -95,6 +99,7 @@ class Result:
     branch: str | None
     apps: list[App]
     scans: dict[str, bool]  # app spec -> scan.enabled
+    gates: dict[str, bool]  # app spec -> argocd.server is set: its proposals run the promotion gate
     notes: list[str] = field(default_factory=list)  # missing history and other doubts, for stderr
     settings: Spec | None = None  # the first spec: the provider settings a repository's specs share
 
@@ -108,7 +113,7 @@ class Result:
         chosen = [app for app in (self.apps if apps is None else apps) if app.affected]
         lines = ["status=0"]
         for app in chosen:
-            for call in app.make_calls(self.scans[app.spec]):
+            for call in app.make_calls(self.scans[app.spec], self.gates[app.spec]):
                 lines.append(f"{shlex.join(['make', '-C', app.directory, *call])} || status=1")
         lines.append('exit "$status"')
         return "\n".join(lines) + "\n"
@@ -187,7 +192,8 @@ def affected(paths: Sequence[Path], *, base: str | None, release: str | None, ch
     if releasing:
         _release_mode(releasing, release or "", history, charts_url, charts_dir)
     return Result("release" if release is not None else "build", base, release, apps,
-                  {app.spec: item.spec.scan.enabled for item, app in zip(loaded, apps)}, history.notes,
+                  {app.spec: item.spec.scan.enabled for item, app in zip(loaded, apps)},
+                  {app.spec: item.spec.argocd.server is not None for item, app in zip(loaded, apps)}, history.notes,
                   loaded[0].spec if loaded else None)
 
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
-from ..spec import defaults
+from ..spec import defaults, names
 from ..spec.model import Spec
 from ..spec.validation import LoadedSpec
 from . import header, plan
+from .core import environment, install_requirement
 from .providers import gitlab as gitlab_rules
 
 ROOT_APP = "*"  # the `app` of a root pipeline's header: never an app's name
@@ -57,6 +58,11 @@ _SHARED: dict[str, list[tuple[str, Any]]] = {
     "github": [("github.runsOn", lambda s: s.github.runs_on), ("github.chartsToken", lambda s: s.github.charts_token)],
     "gitlab": [("gitlab.image", lambda s: s.gitlab.image), ("gitlab.chartsToken", lambda s: s.gitlab.charts_token)],
 }
+# Every job of a root pipeline installs one shipspec, so every spec must name the same one (its
+# default included: a spec without `install` asks for this version).
+_INSTALL = ("install", lambda s: install_requirement(s))
+# Settings every spec must state alike; for the others, a spec that leaves them empty takes the one the others set.
+_STRICT = {"travis.dist", "install"}
 
 
 def check_shared(members: Sequence[Member]) -> None:
@@ -65,9 +71,8 @@ def check_shared(members: Sequence[Member]) -> None:
     for other in members[1:]:
         if other.loaded.spec.ci != first.loaded.spec.ci:
             raise Conflict(_conflict(first, other, "ci", first.loaded.spec.ci, other.loaded.spec.ci))
-    for field, get in _SHARED[first.loaded.spec.ci]:
-        # A spec that leaves a list or an optional setting empty takes the one the others set.
-        holders = [m for m in members if get(m.loaded.spec) not in ((), None)] if field != "travis.dist" else members
+    for field, get in [*_SHARED[first.loaded.spec.ci], _INSTALL]:
+        holders = members if field in _STRICT else [m for m in members if get(m.loaded.spec) not in ((), None)]
         for other in holders[1:]:
             if get(other.loaded.spec) != get(holders[0].loaded.spec):
                 raise Conflict(_conflict(holders[0], other, field, get(holders[0].loaded.spec), get(other.loaded.spec)))
@@ -116,8 +121,6 @@ def render(members: Sequence[Member]) -> tuple[str, str]:
 
 
 def _template(name: str, **context: Any) -> str:
-    from .core import environment
-
     return environment().get_template(name).render(version=__version__, **context)
 
 
@@ -147,7 +150,7 @@ TRAVIS_JOBS = (
 def _travis(members: Sequence[Member]) -> str:
     spec = members[0].loaded.spec
     return _template(
-        "root-travis.yml.j2", specs=_listing(members), dist=spec.travis.dist,
+        "root-travis.yml.j2", specs=_listing(members), dist=spec.travis.dist, install=install_requirement(spec),
         secure=secure_union(members), slack=shared(members, "travis.slack"), jobs=TRAVIS_JOBS,
     )
 
@@ -174,11 +177,20 @@ def _github(members: Sequence[Member]) -> str:
 
     spec = members[0].loaded.spec
     return _template(
-        "root-github.yml.j2", specs=_listing(members), runs_on=spec.github.runs_on,
+        "root-github.yml.j2", specs=_listing(members), runs_on=spec.github.runs_on, install=install_requirement(spec),
+        gate_minutes=max(_gate_minutes(m.loaded.spec) for m in members),
         charts_token=spec.github.charts_token, checkout=github.CHECKOUT, checkout_version=github.CHECKOUT_VERSION,
         setup_python=github.SETUP_PYTHON, setup_python_version=github.SETUP_PYTHON_VERSION,
         affected_script=GITHUB_AFFECTED, verdict_script=VERDICT, token_condition=_github_token_condition(members),
     )
+
+
+def _gate_minutes(spec: Spec) -> int:
+    """How much longer a release job of this app may run: its gates wait up to argocd.gateTimeout."""
+    from .providers import github
+
+    seconds = names.duration_seconds(spec.argocd.gate_timeout) or 0 if spec.argocd.server is not None else 0
+    return -(-seconds // 60) + github.GATE_SLACK_MINUTES if seconds else 0
 
 
 def _github_token_condition(members: Sequence[Member]) -> str:
@@ -209,6 +221,7 @@ def _gitlab(members: Sequence[Member]) -> str:
     spec = members[0].loaded.spec
     return _template(
         "root-gitlab-ci.yml.j2", specs=_listing(members), image=spec.gitlab.image, affected_script=GITLAB_AFFECTED,
+        install=install_requirement(spec),
         charts_token=spec.gitlab.charts_token, workflow_rules=gitlab_rules.workflow_rules(_release_jobs(members)),
     )
 
@@ -243,4 +256,4 @@ def gitlab_child(spec: Spec, jobs: Sequence[ChildJob], branch: str | None) -> st
     """The child pipeline `shipspec affected --gitlab-child` writes: one job per affected app (or batch),
     or one job that says nothing was affected (GitLab refuses to create an empty pipeline)."""
     return _template("gitlab-child.yml.j2", image=spec.gitlab.image, charts_token=spec.gitlab.charts_token,
-                     jobs=jobs, branch=branch)
+                     jobs=jobs, branch=branch, install=install_requirement(spec))
