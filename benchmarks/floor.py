@@ -14,7 +14,6 @@ yardstick shipspec's cost is measured against, not a product.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import os
 import re
@@ -28,6 +27,8 @@ import click
 import jinja2
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from floor_root import root_pipeline
 from pydantic.alias_generators import to_camel
 
 TEMPLATES = Path(__file__).resolve().parent / "floor_templates"
@@ -204,9 +205,8 @@ def environment() -> jinja2.Environment:
 class Floor:
     def __init__(self) -> None:
         templates = environment()
-        self.travis, self.makefile, self.values, self.application = (
-            templates.get_template(name)
-            for name in ("travis.yml.j2", "Makefile.j2", "values.yaml.j2", "application.yaml.j2")
+        self.makefile, self.values, self.application = (
+            templates.get_template(name) for name in ("Makefile.j2", "values.yaml.j2", "application.yaml.j2")
         )
         self.drift = self.invalid = 0
 
@@ -278,31 +278,9 @@ def main(action: str, roots: tuple[Path, ...]) -> None:
     specs = [spec_path for root in roots or (Path("shipspec.yaml"),) for spec_path in _specs(root)]
     for spec_path in specs:
         floor.app(spec_path, write=action == "generate")
-    floor.root_pipeline(specs, write=action == "generate")
+    if root_pipeline(specs, write=action == "generate") and action == "check":
+        floor.drift += 1
     sys.exit(2 if floor.invalid else 1 if floor.drift else 0)
-
-
-def _root_pipeline(self: Floor, specs: list[Path], write: bool) -> None:
-    """One pipeline at the repository root (the folder holding .git) listing every spec, with a digest of
-    their bytes: the least a root pipeline that must stay in sync with every spec has to do."""
-    if not specs:
-        return
-    root = specs[0].resolve().parent
-    while not (root / ".git").exists() and root.parent != root:
-        root = root.parent
-    digest = hashlib.sha256(b"".join(spec.read_bytes() for spec in specs)).hexdigest()
-    listing = "".join(f"# {spec.resolve().relative_to(root).as_posix()}\n" for spec in specs)
-    text = f"# Generated; specs digest {digest}\n{listing}language: minimal\n"
-    path = root / ".travis.yml"
-    if _read(path) == text:
-        return
-    if write:
-        path.write_text(text, encoding="utf-8")
-    else:
-        self.drift += 1
-
-
-Floor.root_pipeline = _root_pipeline  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 Per app: load the spec with libyaml (`yaml.CSafeLoader`), validate it with a
 pydantic v2 model whose string rules are `pattern` constraints (checked in
-pydantic-core, no Python validator), render the same 8 files shipspec renders
-for a released app of the lean workload (CI file, Makefile, and per
-environment a values overlay and an Argo CD Application) with Jinja templates
+pydantic-core, no Python validator), render the same 7 files shipspec renders
+for a released app of the lean workload (Makefile, and per environment a
+values overlay and an Argo CD Application; the workload is a monorepo, so its
+one CI file is at the repository root, see floor_root.py) with Jinja templates
 compiled once per process, and read each file once: an overlay's current tag
 comes from the same bytes it is compared with. Like any CLI it imports click.
 
@@ -32,6 +33,8 @@ import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
+
+from floor_root import root_pipeline
 
 TEMPLATES = Path(__file__).resolve().parent / "floor_templates"
 _TAG_LINE = re.compile(r'^  tag: (".*")', re.MULTILINE)
@@ -195,9 +198,8 @@ def _read(path: str) -> str | None:
 class LeanFloor:
     def __init__(self) -> None:
         templates = environment()
-        self.travis, self.makefile, self.values, self.application = (
-            templates.get_template(name)
-            for name in ("travis.yml.j2", "Makefile.j2", "values.yaml.j2", "application.yaml.j2")
+        self.makefile, self.values, self.application = (
+            templates.get_template(name) for name in ("Makefile.j2", "values.yaml.j2", "application.yaml.j2")
         )
         self.drift = self.invalid = 0
 
@@ -213,7 +215,6 @@ class LeanFloor:
         here = os.path.dirname(spec_path)
         charts = os.path.join(here, spec.charts.checkout)
         chart, manifests = os.path.join(charts, spec.charts.path), os.path.join(charts, spec.argocd.manifests)
-        self.compare(os.path.join(here, ".travis.yml"), None, self.travis.render(header=header, spec=spec), write)
         self.compare(os.path.join(here, "Makefile"), None, self.makefile.render(header=header, spec=spec), write)
         for env in spec.environments:
             path = os.path.join(chart, env.values_file)
@@ -256,9 +257,11 @@ def _specs(root: str) -> list[str]:
 @click.argument("roots", nargs=-1, type=click.Path(exists=True))
 def main(action: str, roots: tuple[str, ...]) -> None:
     floor = LeanFloor()
-    for root in roots or ("shipspec.yaml",):
-        for spec_path in _specs(root):
-            floor.app(spec_path, write=action == "generate")
+    specs = [spec_path for root in roots or ("shipspec.yaml",) for spec_path in _specs(root)]
+    for spec_path in specs:
+        floor.app(spec_path, write=action == "generate")
+    if root_pipeline([Path(spec) for spec in specs], write=action == "generate") and action == "check":
+        floor.drift += 1
     sys.exit(2 if floor.invalid else 1 if floor.drift else 0)
 
 

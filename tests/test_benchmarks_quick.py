@@ -77,6 +77,7 @@ def _floor(root: Path, action: str) -> int:
 def test_floor_verdicts(tmp_path: Path) -> None:
     workload.create(tmp_path, 4, git=False)
     assert _floor(tmp_path, "generate") == 0
+    assert workload.root_pipeline(tmp_path).is_file()  # outside git: where the floor runs, never above it
     before = _files(tmp_path)
     assert _floor(tmp_path, "generate") == 0 and _files(tmp_path) == before
     assert _floor(tmp_path, "check") == 0
@@ -125,14 +126,16 @@ def _lean_floor(root: Path, action: str) -> int:
     return subprocess.run(command, cwd=root, capture_output=True, check=False).returncode
 
 
-def test_lean_floor_renders_eight_files_per_released_app_and_gives_real_verdicts(tmp_path: Path) -> None:
+def test_lean_floor_renders_seven_files_per_released_app_and_the_root_pipeline(tmp_path: Path) -> None:
     workload.create(tmp_path, 3, git=False, lean=True)
     assert _lean_floor(tmp_path, "generate") == 0
     workload.release_all(tmp_path)
     assert _lean_floor(tmp_path, "check") == 0  # the tag is read from the overlay it compares
     assert _lean_floor(tmp_path, "generate") == 0
-    assert all(len(workload.generated_files(tmp_path, f"app000{n}")) == 8 for n in (1, 2, 3))
+    assert all(len(workload.generated_files(tmp_path, f"app000{n}")) == 7 for n in (1, 2, 3))
     assert all(path.is_file() for n in (1, 2, 3) for path in workload.generated_files(tmp_path, f"app000{n}"))
+    # Outside a git repository the root is where the floor runs: never above the workload.
+    assert workload.root_pipeline(tmp_path).is_file()
     assert 'tag: "0a1b2c3"' in (tmp_path / "charts/charts/app0002/values.prod.yaml").read_text(encoding="utf-8")
     before = _files(tmp_path)
     assert _lean_floor(tmp_path, "generate") == 0 and _files(tmp_path) == before
