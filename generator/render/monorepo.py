@@ -6,11 +6,13 @@ affects and runs make in their folders. What runs when (see README "Monorepos"):
 
 - GitHub Actions: a job `affected` (the whole history) computes the apps and hands two matrices to
   `build` and `release` (guarded by `if:`, since GitHub fails a job whose matrix is empty); a final
-  job `shipspec` with `if: always()` is the verdict (GitHub counts a skipped job as passed).
+  job `shipspec` with `if: always()` is the verdict (GitHub counts a skipped job as passed). With a
+  `cron: true` branch, a `schedule` trigger: `affected` measures each such branch (`--schedule`) and
+  a job per branch releases its matrix from that branch's commit.
 - GitLab CI: a job `affected` writes a child pipeline with jobs for the affected apps only (always at
   least one job: GitLab refuses an empty one), triggered with `strategy: depend`; a final `shipspec`.
 - Travis CI: no path filters and no conditions on changed files; one job `shipspec` per kind of build
-  runs `shipspec affected` and then make for the affected apps.
+  (a cron build is one: `affected --schedule`) runs `shipspec affected` and then make for the affected apps.
 """
 
 from __future__ import annotations
