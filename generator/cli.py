@@ -194,6 +194,9 @@ def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, c
 @click.option("--release", metavar="BRANCH", default=None,
               help="Release mode: a push of BRANCH; each app it releases is measured against what its "
               "environments run (read from the charts repo), the others as with --base.")
+@click.option("--schedule", is_flag=True, default=False,
+              help="With --release: a scheduled (cron) build of BRANCH. Only the apps whose rule for BRANCH has "
+              "cron: true release, measured as a push is; the others are neither built nor released.")
 @FORMAT
 @click.option("--charts-url", envvar="SHIPSPEC_CHARTS_URL", metavar="URL",
               help="Clone this URL instead of charts.repo (env SHIPSPEC_CHARTS_URL); it is never printed in clear.")
@@ -203,11 +206,13 @@ def status(specs: tuple[str, ...], output_format: str, charts_url: str | None, c
               help="Also write a POSIX sh script to FILE that runs make for every affected app (what CI runs).")
 @click.option("--outputs", metavar="FILE", default=None,
               help="Also append GitHub step outputs to FILE ($GITHUB_OUTPUT): the build and release matrices.")
+@click.option("--outputs-prefix", metavar="TEXT", default="",
+              help="Put TEXT before the name of each output --outputs writes (one pass per cron branch).")
 @click.option("--gitlab-child", metavar="FILE", default=None,
               help="Also write a GitLab child pipeline to FILE: a job per affected app.")
 def affected(specs: tuple[str, ...], base: str | None, release: str | None, output_format: str,
              charts_url: str | None, charts_dir: str | None, script: str | None, outputs: str | None,
-             gitlab_child: str | None) -> int:
+             gitlab_child: str | None, schedule: bool, outputs_prefix: str) -> int:
     """Print the apps whose inputs (folder, Dockerfile, watch globs) a build changed, and what each releases.
 
     Exit 0 ok, 1 history or charts repo unreadable, 2 bad input.
@@ -215,7 +220,8 @@ def affected(specs: tuple[str, ...], base: str | None, release: str | None, outp
     from .commands import affected as command
 
     return command.run(specs, base=base, release=release, output_format=output_format, charts_url=charts_url,
-                       charts_dir=charts_dir, script=script, outputs=outputs, gitlab_child=gitlab_child)
+                       charts_dir=charts_dir, script=script, outputs=outputs, gitlab_child=gitlab_child,
+                       schedule=schedule, outputs_prefix=outputs_prefix)
 
 
 @cli.command(short_help="Scaffold a new service and its Helm chart.")

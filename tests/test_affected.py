@@ -268,3 +268,66 @@ def test_more_apps_than_a_matrix_holds_are_batched_by_a_stable_bucket() -> None:
                    {app.spec: False for app in apps}).batches(False)
     where = {name: e["group"] for e in entries for name in e["apps"].split()}
     assert all(where[name] == e["group"] for e in again for name in e["apps"].split())
+
+
+NO_CRON = """branches:
+  dev: {deploy: [dev], propose: [stag]}
+  staging: {deploy: [stag]}
+  master: {deploy: [stag], propose: [prod]}
+"""
+
+
+def test_a_scheduled_build_releases_only_the_cron_apps_measured_as_a_push(mono: Mono, affected) -> None:
+    # worker's staging rule lacks `cron`; api and web have the default table (staging: cron: true).
+    mono.write("services/worker/shipspec.yaml",
+               SPEC.format(name="worker", charts=mono.charts.as_uri(), extra=NO_CRON))
+    mono.commit("worker: staging releases on a push only")
+    for app in ("api", "web", "worker"):
+        mono.release(app, "stag")
+    mono.write("services/web/main.py", "print(2)\n")
+    mono.write("services/worker/main.py", "print(2)\n")
+    mono.commit("web and worker change")
+    code, document, err = affected("--release", "staging", "--schedule")
+    assert (code, err, document["mode"]) == (0, "", "schedule")
+    by_name = {app["name"]: app for app in document["apps"]}
+    assert by_name["web"]["deploy"] == ["stag"] and by_name["web"]["push"]  # changed since what stag runs
+    assert not by_name["api"]["affected"]  # cron, but stag runs what it is built from: not redeployed
+    assert not by_name["worker"]["affected"] and by_name["worker"]["reasons"] == []  # changed, but no cron
+    assert names(document) == ["web"] and [e["apps"] for e in document["release"]["include"]] == ["web"]
+    assert document["build"] == {"include": []}
+    assert document["script"] == ("status=0\nmake -C services/web docker-login docker-build test docker-push "
+                                  "stag-commit || status=1\nexit \"$status\"\n")
+    # The same push would release worker too: the schedule is what leaves it alone.
+    _code, pushed, _err = affected("--release", "staging")
+    assert names(pushed) == ["web", "worker"] and pushed["mode"] == "release"
+    # A failed release is retried by the next scheduled build; once done, nothing is left.
+    _code, again, _err = affected("--release", "staging", "--schedule")
+    assert names(again) == ["web"]
+    mono.release("web", "stag")
+    _code, done, _err = affected("--release", "staging", "--schedule")
+    assert names(done) == [] and done["count"] == 0
+
+
+def test_a_scheduled_build_of_a_branch_without_cron_releases_and_builds_nothing(mono: Mono, affected) -> None:
+    mono.write("services/web/main.py", "print(2)\n")
+    mono.commit("web change")
+    for branch in ("master", "feature-x"):  # master releases on a push only; feature-x releases nothing
+        code, document, err = affected("--release", branch, "--schedule")
+        assert (code, err, names(document)) == (0, "", [])
+
+
+def test_schedule_needs_release(affected) -> None:
+    code, _document, err = affected("--base", "HEAD", "--schedule")
+    assert code == 2 and "--schedule needs --release BRANCH" in err
+
+
+def test_scheduled_github_outputs_carry_their_prefix(mono: Mono, affected, tmp_path: Path) -> None:
+    outputs = tmp_path / "outputs"
+    code, _document, _err = affected("--release", "staging", "--schedule", "--outputs", str(outputs),
+                                     "--outputs-prefix", "scheduled_0_")
+    lines = outputs.read_text().splitlines()
+    assert code == 0 and [line.partition("=")[0] for line in lines] == [
+        "scheduled_0_builds", "scheduled_0_build", "scheduled_0_releases", "scheduled_0_release"]
+    assert lines[2] == "scheduled_0_releases=3"  # nothing runs in stag yet: every cron app releases
+    code, _document, err = affected("--release", "staging", "--outputs", str(outputs), "--outputs-prefix", "a b")
+    assert code == 2 and "--outputs-prefix" in err

@@ -29,7 +29,7 @@ ci: {ci}
 
 
 class Monorepo:
-    def __init__(self, root: Path, ci: str) -> None:
+    def __init__(self, root: Path, ci: str, extras: dict[str, str] | None = None) -> None:
         self.ci = ci
         self.charts = root / "charts.git"
         subprocess.run(["git", "init", "-q", "--bare", "-b", "master", str(self.charts)], check=True)
@@ -40,6 +40,7 @@ class Monorepo:
         files = {"README.md": "the monorepo\n", "libs/common/util.py": "x = 1\n"}
         for name in APPS:
             extra = "watch: [../../libs/common/**]\n" if name == "api" else ""
+            extra += (extras or {}).get(name, "")
             files[f"services/{name}/shipspec.yaml"] = SPEC.format(name=name, charts=self.charts.as_uri(), ci=ci,
                                                                   extra=extra)
             files[f"services/{name}/Dockerfile"] = "FROM scratch\n"
@@ -214,3 +215,84 @@ def test_github_hands_the_charts_token_only_to_releasing_pushes(tmp_path: Path) 
                                  ("push", "refs/heads/dev", "token"), ("workflow_dispatch", "refs/heads/master", "")):
         context = {"github": {"event_name": event, "ref": ref}, "secrets": secrets}
         assert github.evaluate(expression, context) == expected, (event, ref)
+
+
+# worker's staging builds release only on a push: its table has no `cron` for staging.
+NO_CRON = """branches:
+  dev: {deploy: [dev], propose: [stag]}
+  staging: {deploy: [stag]}
+  master: {deploy: [stag], propose: [prod]}
+"""
+
+
+def scheduled(mono: Monorepo, branch: str, tmp_path: Path) -> Run:
+    """The provider's scheduled build of `branch` (GitHub: the schedule of the default branch, master)."""
+    pipeline = mono.path / PIPELINES[mono.ci]
+    if mono.ci == "github":
+        return github.simulate(mono.path, pipeline, github.schedule(mono.path, "37 2 * * *"), root=tmp_path,
+                               secrets=SECRETS)
+    if mono.ci == "gitlab":
+        event = gitlab.schedule(mono.path, branch)
+        event.variables.update(SECRETS)
+        return gitlab.simulate(mono.path, pipeline, event, root=tmp_path)
+    return travis.simulate(mono.path, pipeline, travis.cron(mono.path, branch), root=tmp_path, secrets=SECRETS)
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab", "travis"])
+def test_a_scheduled_build_of_staging_releases_the_cron_apps_that_differ_from_what_stag_runs(
+        ci: str, tmp_path: Path) -> None:
+    mono = Monorepo(tmp_path / "world", ci, {"worker": NO_CRON})
+    mono.repo.git("branch", "staging")
+    for app in APPS:  # stag of every app runs the first version
+        mono.release(app, "stag")
+    mono.change("web and worker change on staging", {"services/web/main.py": "print(2)\n",
+                                                     "services/worker/main.py": "print(2)\n"}, branch="staging")
+    mono.repo.checkout("master")  # GitHub's schedule runs the default branch's workflow
+    run = scheduled(mono, "staging", tmp_path / "run")
+    # web: cron, changed; api: cron, unchanged (not redeployed); worker: changed, but no cron.
+    assert apps_made(run) == {"web": [("docker-login", "docker-build", "test", "docker-push", "stag-commit")]}
+    assert run.status in ("success", "passed") and verdict(run) in ("success", "passed")
+    staging = mono.repo.git("rev-parse", "--short=7", "staging")
+    # The release tags the staging commit it measured (make reads git's HEAD in the app's checkout).
+    [job] = [job for job in run.all_jobs() if job.make_targets()]
+    assert job.workspace is not None and mono.repo.git("-C", str(job.workspace), "rev-parse", "--short=7",
+                                                       "HEAD") == staging
+
+    mono.repo.checkout("staging")
+    mono.release("web", "stag")  # what that release did
+    mono.repo.checkout("master")
+    again = scheduled(mono, "staging", tmp_path / "again")
+    assert apps_made(again) == {}
+    assert again.status in ("success", "passed") and verdict(again) in ("success", "passed")
+
+
+def test_github_measures_and_releases_each_cron_branch_from_its_own_commit(tmp_path: Path) -> None:
+    """Two cron branches (staging by default, and api's `nightly`): one schedule event of the default
+    branch checks out each, and each release job builds the very commit of its branch."""
+    nightly = """branches:
+  dev: {deploy: [dev], propose: [stag]}
+  staging: {deploy: [stag], cron: true}
+  master: {deploy: [stag], propose: [prod]}
+  nightly: {deploy: [dev], cron: true}
+"""
+    mono = Monorepo(tmp_path / "world", "github", {"api": nightly})
+    workflow = (mono.path / PIPELINES["github"]).read_text()
+    assert "scheduled-0:" in workflow and "scheduled-1:" in workflow and "scheduled-2:" not in workflow
+    mono.repo.git("branch", "staging")
+    mono.repo.git("branch", "nightly")
+    for app in APPS:
+        mono.release(app, "stag")
+    mono.release("api", "dev")
+    mono.change("api on nightly", {"services/api/main.py": "print(7)\n"}, branch="nightly")
+    mono.change("web on staging", {"services/web/main.py": "print(8)\n"}, branch="staging")
+    mono.repo.checkout("master")
+    run = scheduled(mono, "staging", tmp_path / "run")
+    release = ("docker-login", "docker-build", "test", "docker-push")
+    assert apps_made(run) == {"api": [(*release, "dev-commit")], "web": [(*release, "stag-commit")]}
+    heads = {}
+    for job in run.all_jobs():
+        for _cwd, argv in job.make_targets():
+            assert job.workspace is not None
+            heads[argv[1].removeprefix("services/")] = mono.repo.git("-C", str(job.workspace), "rev-parse", "HEAD")
+    assert heads == {"api": mono.repo.git("rev-parse", "nightly"), "web": mono.repo.git("rev-parse", "staging")}
+    assert verdict(run) == "success"

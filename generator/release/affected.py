@@ -9,8 +9,11 @@ the charts repo, as `status` reads it), or when it runs none or one this
 history does not know; each environment the branch proposes is offered the
 tag its previous environment runs after this build, unless it runs that tag
 already or its open promotion branch holds it. Apps the branch releases
-nothing for are measured as in build mode. Missing history never skips an
-app: it is reported (`notes`) and the app counts as affected.
+nothing for are measured as in build mode. A scheduled build of the branch
+(`schedule`, a cron build) releases only the apps whose rule for it has
+`cron: true`, measured exactly as a push is; it builds and releases no other
+app. Missing history never skips an app: it is reported (`notes`) and the app
+counts as affected.
 """
 
 from __future__ import annotations
@@ -94,7 +97,7 @@ class App:
 
 @dataclass
 class Result:
-    mode: str  # "build" | "release"
+    mode: str  # "build" | "release" | "schedule"
     base: str | None
     branch: str | None
     apps: list[App]
@@ -134,11 +137,12 @@ class Result:
         return [{"group": key, "apps": " ".join(a.name for a in members), "script": self.script(members)}
                 for key, members in groups]
 
-    def github_outputs(self) -> str:
-        """Step outputs for GitHub's $GITHUB_OUTPUT (name=value lines): each matrix and its size."""
+    def github_outputs(self, prefix: str = "") -> str:
+        """Step outputs for GitHub's $GITHUB_OUTPUT (name=value lines): each matrix and its size, each name
+        after `prefix` (one pass per cron branch of a scheduled workflow writes its own)."""
         build, release = self.batches(False), self.batches(True)
-        return (f"builds={len(build)}\nbuild={json.dumps({'include': build})}\n"
-                f"releases={len(release)}\nrelease={json.dumps({'include': release})}\n")
+        return (f"{prefix}builds={len(build)}\n{prefix}build={json.dumps({'include': build})}\n"
+                f"{prefix}releases={len(release)}\n{prefix}release={json.dumps({'include': release})}\n")
 
     def gitlab_child(self) -> str:
         """The child pipeline of a GitLab root pipeline: a job per affected app (or batch of apps)."""
@@ -170,7 +174,9 @@ class Result:
 
 
 def affected(paths: Sequence[Path], *, base: str | None, release: str | None, charts_url: str | None = None,
-             charts_dir: Path | None = None) -> Result:
+             charts_dir: Path | None = None, schedule: bool = False) -> Result:
+    if schedule and release is None:
+        raise UsageError("--schedule needs --release BRANCH: the branch the scheduled build runs on")
     if base is None and release is None:
         raise UsageError("say what to compare with: --base REF (a build) or --release BRANCH (a push that releases)")
     if release is not None and names.branch(release):
@@ -184,14 +190,14 @@ def affected(paths: Sequence[Path], *, base: str | None, release: str | None, ch
     history = History(git.Repo(next(iter(roots))), base)  # type: ignore[arg-type]
     apps = [_app(item) for item in loaded]
     releasing = [(item, app) for item, app in zip(loaded, apps)
-                 if release is not None and item.spec.branches and _releases(item, release)]
+                 if release is not None and item.spec.branches and _releases(item, release, schedule)]
     measured = {id(app) for _, app in releasing}
     for item, app in zip(loaded, apps):
-        if id(app) not in measured:
+        if id(app) not in measured and not schedule:  # a scheduled build leaves every other app alone
             _build_mode(item, app, history)
     if releasing:
         _release_mode(releasing, release or "", history, charts_url, charts_dir)
-    return Result("release" if release is not None else "build", base, release, apps,
+    return Result("schedule" if schedule else "release" if release is not None else "build", base, release, apps,
                   {app.spec: item.spec.scan.enabled for item, app in zip(loaded, apps)},
                   {app.spec: item.spec.argocd.server is not None for item, app in zip(loaded, apps)}, history.notes,
                   loaded[0].spec if loaded else None)
@@ -209,9 +215,10 @@ def _load_all(paths: Sequence[Path]) -> list[LoadedSpec]:
     return loaded
 
 
-def _releases(item: LoadedSpec, branch: str) -> bool:
+def _releases(item: LoadedSpec, branch: str, schedule: bool = False) -> bool:
+    """Whether a push of `branch` (or, with `schedule`, its scheduled build) releases this app."""
     rule = (item.spec.branches or {}).get(branch)
-    return rule is not None and bool(rule.deploy or rule.propose)
+    return rule is not None and bool(rule.deploy or rule.propose) and (rule.cron or not schedule)
 
 
 def _app(item: LoadedSpec) -> App:

@@ -6,11 +6,13 @@ affects and runs make in their folders. What runs when (see README "Monorepos"):
 
 - GitHub Actions: a job `affected` (the whole history) computes the apps and hands two matrices to
   `build` and `release` (guarded by `if:`, since GitHub fails a job whose matrix is empty); a final
-  job `shipspec` with `if: always()` is the verdict (GitHub counts a skipped job as passed).
+  job `shipspec` with `if: always()` is the verdict (GitHub counts a skipped job as passed). With a
+  `cron: true` branch, a `schedule` trigger: `affected` measures each such branch (`--schedule`) and
+  a job per branch releases its matrix from that branch's commit.
 - GitLab CI: a job `affected` writes a child pipeline with jobs for the affected apps only (always at
   least one job: GitLab refuses an empty one), triggered with `strategy: depend`; a final `shipspec`.
 - Travis CI: no path filters and no conditions on changed files; one job `shipspec` per kind of build
-  runs `shipspec affected` and then make for the affected apps.
+  (a cron build is one: `affected --schedule`) runs `shipspec affected` and then make for the affected apps.
 """
 
 from __future__ import annotations
@@ -140,8 +142,13 @@ TRAVIS_JOBS = (
     ("type = push AND tag IS blank", [
         f'shipspec affected . --release "$TRAVIS_BRANCH" --base "${{TRAVIS_COMMIT_RANGE%%...*}}" {_SCRIPT}',
     ]),
-    # Tags, cron, API and manual builds: what their commit changed.
-    ("NOT (type = pull_request OR (type = push AND tag IS blank))", [
+    # A cron build runs on its configured branch (docs.travis-ci.com/user/cron-jobs): the apps whose rule
+    # for it has `cron: true` release, measured as a push is; no other app is built.
+    ("type = cron", [
+        f'shipspec affected . --release "$TRAVIS_BRANCH" --schedule {_SCRIPT}',
+    ]),
+    # Tags, API and manual builds: what their commit changed.
+    ("NOT (type IN (pull_request, cron) OR (type = push AND tag IS blank))", [
         f'shipspec affected . --base "HEAD^" {_SCRIPT}',
     ]),
 )
@@ -182,7 +189,57 @@ def _github(members: Sequence[Member]) -> str:
         charts_token=spec.github.charts_token, checkout=github.CHECKOUT, checkout_version=github.CHECKOUT_VERSION,
         setup_python=github.SETUP_PYTHON, setup_python_version=github.SETUP_PYTHON_VERSION,
         affected_script=GITHUB_AFFECTED, verdict_script=VERDICT, token_condition=_github_token_condition(members),
+        scheduled=_github_scheduled(members), scheduled_script=GITHUB_SCHEDULED,
     )
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A cron branch of a GitHub root workflow: on a `schedule` event the job `affected` checks it out
+    and measures it (outputs `<prefix>sha`, `<prefix>releases`, `<prefix>release`), and the job `id`
+    releases what it found from that very commit."""
+
+    index: int
+    branch: str
+
+    @property
+    def id(self) -> str:
+        return f"scheduled-{self.index}"
+
+    @property
+    def prefix(self) -> str:
+        return f"scheduled_{self.index}_"
+
+    @property
+    def value(self) -> str:
+        """The branch as a value GitHub reads as exactly it (an expression only when it holds `${{`)."""
+        from .providers.github import plain
+
+        return plain(self.branch)
+
+    @property
+    def group(self) -> str:
+        """The concurrency group of its releases: the one a push of the branch uses, app by app."""
+        from .providers.github import plain
+
+        return plain(f"shipspec-release-{self.branch}") + "-${{ matrix.group }}"
+
+
+def _github_scheduled(members: Sequence[Member]) -> list[Scheduled]:
+    """The branches whose scheduled builds release some app (`cron: true`), in order of first mention."""
+    branches = [job.branch for job in _release_jobs(members, cron=True) if job.branch is not None]
+    return [Scheduled(index, branch) for index, branch in enumerate(branches)]
+
+
+# GitHub runs a schedule on the default branch only (docs.github.com/en/actions/reference/workflows-and-actions/
+# events-that-trigger-workflows#schedule): each cron branch is checked out from the full history that
+# `fetch-depth: 0` fetched (every branch, actions/checkout's README), proved undrifted, and measured.
+GITHUB_SCHEDULED = (
+    'git checkout --quiet --detach "refs/remotes/origin/$BRANCH"\n'
+    'shipspec check --skip-charts .\n'
+    'echo "${PREFIX}sha=$(git rev-parse HEAD)" >> "$GITHUB_OUTPUT"\n'
+    'shipspec affected . --release "$BRANCH" --schedule --outputs "$GITHUB_OUTPUT" --outputs-prefix "$PREFIX"'
+)
 
 
 def _gate_minutes(spec: Spec) -> int:
@@ -213,6 +270,9 @@ GITLAB_AFFECTED = (
     'set --\n'
     'if [ "$CI_PIPELINE_SOURCE" = push ] && [ -n "$CI_COMMIT_BRANCH" ]; then'
     ' set -- --release "$CI_COMMIT_BRANCH"; fi\n'
+    '# A scheduled pipeline names its branch in CI_COMMIT_BRANCH: its apps with cron: true release\n'
+    'if [ "$CI_PIPELINE_SOURCE" = schedule ] && [ -n "$CI_COMMIT_BRANCH" ]; then'
+    ' set -- --release "$CI_COMMIT_BRANCH" --schedule; fi\n'
     'shipspec affected . --base "$base" "$@" --gitlab-child shipspec-child.yml'
 )
 
@@ -226,12 +286,13 @@ def _gitlab(members: Sequence[Member]) -> str:
     )
 
 
-def _release_jobs(members: Sequence[Member]) -> list[plan.Job]:
-    """One plan job per branch that releases some app: such a branch always runs its branch pipeline."""
+def _release_jobs(members: Sequence[Member], *, cron: bool = False) -> list[plan.Job]:
+    """One plan job per branch that releases some app: such a branch always runs its branch pipeline
+    (with `cron`, per branch whose scheduled builds release some app)."""
     branches: dict[str, plan.Job] = {}
     for member in members:
         for job in plan.jobs(member.loaded.spec):
-            if job.branch is not None:
+            if job.branch is not None and (job.cron or not cron):
                 branches.setdefault(job.branch, job)
     return list(branches.values())
 
