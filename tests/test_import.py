@@ -298,6 +298,8 @@ def test_unknown_environment_order_asks_for_env(tmp_path: Path, capsys: pytest.C
     (root / "argocd/myapp-canary.yaml").write_text(text)
     code, output = shipspec(capsys, "import", "myapp", "--charts-dir", str(root), "--output", "s.yaml")
     assert code == 2 and "(canary is not a usual name): pass them in order" in output
+    # The example keeps what the names say (dev first, prod last), the unknown name between.
+    assert "e.g. --env dev --env canary --env prod" in output, output
     code, output = shipspec(capsys, "import", "myapp", "--charts-dir", str(root), "--output", "s.yaml",
                             "--env", "dev", "--env", "canary", "--env", "prod")
     assert code == 0, output

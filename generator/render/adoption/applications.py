@@ -239,7 +239,9 @@ def order(found: Sequence[str], given: Sequence[str], app: str) -> list[str]:
     if unknown or len(set(ranks)) != len(ranks):
         why = f"{', '.join(unknown)} {'is not a usual name' if len(unknown) == 1 else 'are not usual names'}" \
             if unknown else "two of them share a rank"
+        # The example: the usual names in their order, then the others (production still last).
+        example = sorted(found, key=lambda env: (_RANKS.get(env, 5.5), found.index(env)))
         raise UsageError(
             f"cannot infer the promotion order of {', '.join(found)} ({why}): pass them in order, e.g. "
-            + " ".join(f"--env {env}" for env in found))
+            + " ".join(f"--env {env}" for env in example))
     return sorted(found, key=lambda env: _RANKS[env])
