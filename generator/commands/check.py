@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
-from ..files import fastcheck, monorepo, parallel, rootpipeline
+from ..files import fastcheck, monorepo, parallel, rootpipeline, specfile
 from ..files.discovery import find_specs
 from ..files.drift import AppReport, AppStatus, check_app, fast_path_enabled, warm_workers
 from ..output import out, plural
@@ -36,16 +36,18 @@ def run(
     override = Path(charts_dir) if charts_dir is not None else None
     fastcheck.forget_listings()
     monorepo.forget()
+    specfile.forget()
     reporter = JsonReporter() if output_format == "json" else TextReporter(color=_color())
     counts = dict.fromkeys(AppStatus, 0)
     without_charts = 0
+    # The pipeline their repository shares, first: when it is compared in full, it loads every spec of
+    # the repository, and each app's own pass then takes its spec from there (reported after the apps).
+    roots = [rootpipeline.check(repository, fast=fast_path_enabled()) for repository in monorepo.repositories(paths)]
     reporter.start()
     for report in reports(paths, override, parallel.workers(jobs, len(paths)), app_only=skip_charts, helm=helm):
         counts[report.status] += 1
         without_charts += not report.charts_checked
         reporter.app(report)
-    roots = [rootpipeline.check(repository, fast=fast_path_enabled())  # the pipeline their repository shares
-             for repository in monorepo.repositories(paths)]
     for report in roots:
         reporter.pipeline(report)
     reporter.finish(counts, without_charts)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..errors import EXIT_OK, InvalidSpec, Problem, UsageError
 from ..output import err, out, plural
 from ..render import header
-from . import drift, fastcheck, monorepo, parallel, rootpipeline, writer
+from . import drift, fastcheck, monorepo, parallel, rootpipeline, specfile, writer
 from .discovery import find_specs
 from .paths import display_path
 from .writer import Change, Status
@@ -67,6 +67,7 @@ def generate(
     fastcheck.forget_listings()
     paths = find_specs(arguments)
     monorepo.forget()
+    specfile.forget()
     plan = _first_pass(paths, override, parallel.workers(jobs, len(paths)))
     _plan_root_pipelines(paths, plan)
     fastcheck.forget_listings()  # the second pass writes

@@ -29,7 +29,7 @@ def load_members(repository: Repository):  # -> list[render.monorepo.Member]
     loaded, problems = [], []
     for spec in repository.specs:
         try:
-            loaded.append(Member(load(spec), repository.relative(spec)))
+            loaded.append(Member(load(spec, keep=True), repository.relative(spec)))
         except InvalidSpec as exc:
             problems += exc.problems
     if problems:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from ..errors import InvalidSpec, Problem
@@ -12,10 +13,34 @@ from . import monorepo
 from .paths import display_path, read_file, repo_relative
 
 
-def load(path: Path) -> LoadedSpec:
-    """Read, parse and validate one spec file; raise InvalidSpec with every problem."""
-    doc = load_document(path, display_path(path))
+# Specs a repository's root pipeline loaded before its apps' own pass (files/rootpipeline.py): an
+# app's pass takes its spec from here while the file holds the same bytes, so each spec of a monorepo
+# is parsed and validated once per run (forked --jobs workers inherit them).
+_kept: dict[Path, LoadedSpec] = {}
+
+
+def load(path: Path, *, keep: bool = False) -> LoadedSpec:
+    """Read, parse and validate one spec file; raise InvalidSpec with every problem. `keep`: hold it
+    for the next `load` of the same file in this process (which takes it back)."""
+    shown = display_path(path)
     resolved = path.resolve()
+    if _kept:
+        kept = _kept.pop(resolved, None)
+        if kept is not None and kept.source == _read(path, shown):
+            return dataclasses.replace(kept, path=path)
+    loaded = _load(path, shown, resolved)
+    if keep:
+        _kept[resolved] = loaded
+    return loaded
+
+
+def forget() -> None:
+    """Drop the kept specs (a new run in the same process, e.g. a test)."""
+    _kept.clear()
+
+
+def _load(path: Path, shown: str, resolved: Path) -> LoadedSpec:
+    doc = parse_document(_read(path, shown), shown)
     spec, repo_path = validate(doc), repo_relative(resolved)
     # Rules that need to know where the spec lives in its repository (still pure: spec/watch).
     folder = resolved.parent
@@ -29,8 +54,11 @@ def load(path: Path) -> LoadedSpec:
 
 def load_document(path: Path, shown: str) -> Document:
     """Read and parse one spec file; see `parse_document`."""
+    return parse_document(_read(path, shown), shown)
+
+
+def _read(path: Path, shown: str) -> bytes:
     try:
-        raw = read_file(path, MAX_BYTES)
+        return read_file(path, MAX_BYTES)
     except OSError as exc:
         raise InvalidSpec([Problem(shown, None, None, (), f"cannot read: {exc.strerror or exc}")]) from None
-    return parse_document(raw, shown)
