@@ -125,7 +125,7 @@ def _github(spec: Spec) -> str:
 
     jobs = plan.jobs(spec)
     return _template(
-        "github.yml.j2", spec=spec, jobs=github.jobs(jobs, _gate_seconds(spec)), scheduled=plan.scheduled(jobs), version=__version__,
+        "github.yml.j2", spec=spec, jobs=github.jobs(jobs, gate_seconds(spec)), scheduled=plan.scheduled(jobs), version=__version__,
         checkout=github.CHECKOUT, checkout_version=github.CHECKOUT_VERSION, setup_python=github.SETUP_PYTHON,
         setup_python_version=github.SETUP_PYTHON_VERSION, cache=github.CACHE, cache_version=github.CACHE_VERSION,
         install=install_requirement(spec),
@@ -142,7 +142,8 @@ def _gitlab(spec: Spec) -> str:
     )
 
 
-def _gate_seconds(spec: Spec) -> int:
+def gate_seconds(spec: Spec) -> int:
+    """How long the app's gates wait (argocd.gateTimeout), 0 without argocd.server."""
     return names.duration_seconds(spec.argocd.gate_timeout) or 0 if spec.argocd.server is not None else 0
 
 

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
-from ..spec import defaults, names
+from ..spec import defaults
 from ..spec.model import Spec
 from ..spec.validation import LoadedSpec
 from . import header, plan
-from .core import environment, install_requirement
+from .core import environment, gate_seconds, install_requirement
 from .providers import gitlab as gitlab_rules
 
 ROOT_APP = "*"  # the `app` of a root pipeline's header: never an app's name
@@ -246,8 +246,7 @@ def _gate_minutes(spec: Spec) -> int:
     """How much longer a release job of this app may run: its gates wait up to argocd.gateTimeout."""
     from .providers import github
 
-    seconds = names.duration_seconds(spec.argocd.gate_timeout) or 0 if spec.argocd.server is not None else 0
-    return -(-seconds // 60) + github.GATE_SLACK_MINUTES if seconds else 0
+    return github.gate_minutes(gate_seconds(spec))
 
 
 def _github_token_condition(members: Sequence[Member]) -> str:

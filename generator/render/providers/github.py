@@ -52,6 +52,11 @@ class GitHubJob:
         return not self.job.releases and "docker-scan" in self.job.targets
 
 
+def gate_minutes(gate_seconds: int) -> int:
+    """A gate step's timeout: argocd.gateTimeout in whole minutes, and a few to publish (0: no gate)."""
+    return -(-gate_seconds // 60) + GATE_SLACK_MINUTES if gate_seconds else 0
+
+
 def jobs(plan: list[Job], gate_seconds: int = 0) -> list[GitHubJob]:
     releases = [job for job in plan if job.branch is not None]
     build = f"!({' || '.join(f'({release_condition(job)})' for job in releases)})" if releases else "true"
@@ -65,7 +70,7 @@ def jobs(plan: list[Job], gate_seconds: int = 0) -> list[GitHubJob]:
         rendered.append(GitHubJob(
             f"release-{len(rendered)}", job, release_condition(job), plain(f"shipspec-release-{job.branch}"),
             ref if job.cron else None, plain(f"refs/heads/{job.branch}"),
-            -(-gate_seconds // 60) + GATE_SLACK_MINUTES if job.gates else 0,
+            gate_minutes(gate_seconds) if job.gates else 0,
         ))
     return rendered
 
