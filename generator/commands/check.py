@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import EXIT_DRIFT, EXIT_OK, EXIT_USAGE, UsageError
-from ..files import fastcheck, monorepo, parallel, rootpipeline, specfile
+from ..files import fastcheck, monorepo, parallel, rootpipeline
 from ..files.discovery import find_specs
 from ..files.drift import AppReport, AppStatus, check_app, fast_path_enabled, warm_workers
 from ..output import out, plural
@@ -36,18 +36,24 @@ def run(
     override = Path(charts_dir) if charts_dir is not None else None
     fastcheck.forget_listings()
     monorepo.forget()
-    specfile.forget()
     reporter = JsonReporter() if output_format == "json" else TextReporter(color=_color())
     counts = dict.fromkeys(AppStatus, 0)
     without_charts = 0
-    # The pipeline their repository shares, first: when it is compared in full, it loads every spec of
-    # the repository, and each app's own pass then takes its spec from there (reported after the apps).
-    roots = [rootpipeline.check(repository, fast=fast_path_enabled()) for repository in monorepo.repositories(paths)]
+    # The pipeline their repository shares: proven in sync from its header, else rendered after the apps
+    # from what each app's own pass read of its spec (every spec is loaded once), and reported after them.
+    repositories = monorepo.repositories(paths)
+    proofs = [rootpipeline.prove(repository) if fast_path_enabled() else None for repository in repositories]
+    want = any(proof is None for proof in proofs)
+    known: rootpipeline.Known = {}
     reporter.start()
-    for report in reports(paths, override, parallel.workers(jobs, len(paths)), app_only=skip_charts, helm=helm):
+    every = reports(paths, override, parallel.workers(jobs, len(paths)), app_only=skip_charts, helm=helm, members=want)
+    for path, report in zip(paths, every):
         counts[report.status] += 1
         without_charts += not report.charts_checked
         reporter.app(report)
+        if want:
+            rootpipeline.learn(known, path, report)
+    roots = [proof or rootpipeline.compare(repository, known) for repository, proof in zip(repositories, proofs)]
     for report in roots:
         reporter.pipeline(report)
     reporter.finish(counts, without_charts)
@@ -58,19 +64,20 @@ def run(
 
 
 def reports(
-    paths: Sequence[Path], override: Path | None, jobs: int, *, app_only: bool = False, helm: bool = False
+    paths: Sequence[Path], override: Path | None, jobs: int, *, app_only: bool = False, helm: bool = False,
+    members: bool = False,
 ) -> Iterator[AppReport]:
-    """Each app's report, in the order of `paths`."""
+    """Each app's report, in the order of `paths` (`members`: with AppReport.member)."""
     fast = fast_path_enabled()
     warm_workers(paths, override, jobs, fast=fast and not helm)
-    check = partial(_check_chunk, override=override, fast=fast, app_only=app_only, helm=helm)
+    check = partial(_check_chunk, override=override, fast=fast, app_only=app_only, helm=helm, members=members)
     return parallel.map_chunks(check, paths, jobs)
 
 
 def _check_chunk(
-    chunk: Sequence[Path], *, override: Path | None, fast: bool, app_only: bool, helm: bool
+    chunk: Sequence[Path], *, override: Path | None, fast: bool, app_only: bool, helm: bool, members: bool
 ) -> list[AppReport]:
-    return [check_app(path, override, fast=fast, app_only=app_only, helm=helm) for path in chunk]
+    return [check_app(path, override, fast=fast, app_only=app_only, helm=helm, member=members) for path in chunk]
 
 
 def _color() -> bool:

@@ -208,14 +208,14 @@ def _under(path: Path, root: Path) -> bool:
 
 def _root_pipeline(loaded: LoadedSpec) -> File:
     """The root pipeline of the repository the new app joins, rendered with it (SPEC "Monorepos")."""
-    from ..render.monorepo import Conflict, Member
+    from ..render.monorepo import Conflict, member
     from ..render.monorepo import render as render_root
 
     monorepo.forget()
     root = monorepo.root_of(loaded.path.resolve().parent)
     assert root is not None
     repository = monorepo.Repository(root, monorepo.members(root), root)
-    members = [*rootpipeline.load_members(repository), Member(loaded, loaded.path.resolve().relative_to(root).as_posix())]
+    members = [*rootpipeline.members(repository), member(loaded, loaded.path.resolve().relative_to(root).as_posix())]
     try:
         relative, text = render_root(members)
     except Conflict as exc:

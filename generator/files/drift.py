@@ -6,6 +6,7 @@ both the fast path and the full comparison build, so their output is one.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from . import fastcheck, monorepo, parallel, writer
 from .paths import SPEC_NAME, display_path, in_repository
 
 if TYPE_CHECKING:
+    from ..render.monorepo import Member
     from ..spec.validation import LoadedSpec
 
 FULL_PATH_ENV = "SHIPSPEC_FULL_CHECK"  # "1": never take the digest fast path (the tests run both paths)
@@ -63,6 +65,9 @@ class AppReport:
     awaiting: tuple[str, ...] = ()  # environments without a tag yet: no Application until their first release
     charts_checked: bool = True  # False: no charts checkout, only the app's own files were compared
     stale_paths: tuple[Path, ...] = field(default=(), compare=False)
+    # With `check_app(member=True)`: the app as its repository's root pipeline reads it (None: its spec is
+    # invalid, or it renders a pipeline of its own), so that the root pipeline never loads it again.
+    member: Member | None = field(default=None, compare=False)
 
 
 def in_sync(spec_path: Path, proof: fastcheck.Proof) -> AppReport:
@@ -71,27 +76,31 @@ def in_sync(spec_path: Path, proof: fastcheck.Proof) -> AppReport:
 
 
 def compare_app(
-    spec_path: Path, charts_override: Path | None, *, app_only: bool = False, helm: bool = False
+    spec_path: Path, charts_override: Path | None, *, app_only: bool = False, helm: bool = False,
+    member: bool = False,
 ) -> AppReport:
     """The full comparison: load, validate, render with the tags on disk, compare every file.
 
     `app_only`: only the files next to the spec; no charts checkout is needed.
     `helm`: also render every environment with Helm (`check --render`).
+    `member`: also the app as its root pipeline reads it (AppReport.member).
     """
     from ..render.core import awaiting_release, render
     from . import valueschema, workspace
     from .specfile import load
 
     shown = display_path(spec_path)
+    seen = None
     try:
         loaded = load(spec_path)
+        seen = root_member(loaded) if member else None
         charts = workspace.charts_root(loaded, charts_override) if not app_only else None
         if charts is not None:
             valueschema.verify(loaded, charts)
     except InvalidSpec as exc:
-        return AppReport(shown, None, AppStatus.INVALID, problems=tuple(exc.problems))
+        return AppReport(shown, None, AppStatus.INVALID, problems=tuple(exc.problems), member=seen)
     except ShipspecError as exc:
-        return AppReport(shown, None, AppStatus.INVALID, error=exc.message)
+        return AppReport(shown, None, AppStatus.INVALID, error=exc.message, member=seen)
     contents: dict[Path, bytes | None] = {}  # the overlays, read once: for their tags, then to compare
     tags = workspace.current_tags(loaded, charts, contents) if charts is not None else {}
     rendered = render(loaded, tags)
@@ -122,7 +131,19 @@ def compare_app(
     status = AppStatus.DRIFTED if files else AppStatus.IN_SYNC
     awaiting = tuple(awaiting_release(loaded.spec, tags)) if charts is not None else ()
     return AppReport(shown, loaded.spec.name, status, tuple(files), checked=checked, awaiting=awaiting,
-                     charts_checked=app_only or charts is not None, stale_paths=tuple(stale))
+                     charts_checked=app_only or charts is not None, stale_paths=tuple(stale), member=seen)
+
+
+def root_member(loaded: LoadedSpec) -> Member | None:
+    """The app as its repository's root pipeline reads it; None when it renders a pipeline of its own."""
+    if loaded.own_pipeline:
+        return None
+    from ..render.monorepo import member
+
+    resolved = loaded.path.resolve()
+    root = monorepo.root_of(resolved.parent)
+    assert root is not None  # an app of a root pipeline is inside a repository
+    return member(loaded, resolved.relative_to(root).as_posix())
 
 
 def generate_command(spec_path: Path, charts_override: Path | None, *flags: str) -> str:
@@ -239,10 +260,24 @@ def fast_path_enabled() -> bool:
 
 
 def check_app(
-    spec_path: Path, charts_override: Path | None, *, fast: bool = True, app_only: bool = False, helm: bool = False
+    spec_path: Path, charts_override: Path | None, *, fast: bool = True, app_only: bool = False, helm: bool = False,
+    member: bool = False,
 ) -> AppReport:
-    """One app's report: proven in sync from its headers when possible, else the full comparison."""
+    """One app's report: proven in sync from its headers when possible, else the full comparison.
+    `member`: with the app as its root pipeline reads it (a root pipeline that is not proven in sync)."""
     proof = fastcheck.prove(spec_path, charts_override, app_only=app_only) if fast and not helm else None
-    if proof is not None:
-        return in_sync(spec_path, proof)
-    return compare_app(spec_path, charts_override, app_only=app_only, helm=helm)
+    if proof is None:
+        return compare_app(spec_path, charts_override, app_only=app_only, helm=helm, member=member)
+    report = in_sync(spec_path, proof)
+    return dataclasses.replace(report, member=proven_member(spec_path)) if member else report
+
+
+def proven_member(spec_path: Path) -> Member | None:
+    """The root pipeline's view of an app proven in sync from its headers: its spec loaded after all
+    (None when it fails to load now: the root pipeline loads it again and reports why)."""
+    from .specfile import load
+
+    try:
+        return root_member(load(spec_path))
+    except InvalidSpec:
+        return None

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING
 from ..errors import EXIT_OK, InvalidSpec, Problem, UsageError
 from ..output import err, out, plural
 from ..render import header
-from . import drift, fastcheck, monorepo, parallel, rootpipeline, specfile, writer
+from . import drift, fastcheck, monorepo, parallel, rootpipeline, writer
 from .discovery import find_specs
 from .paths import display_path
 from .writer import Change, Status
 
 if TYPE_CHECKING:
+    from ..render.monorepo import Member
     from ..spec.validation import LoadedSpec
 
 # Rendered text kept from the first pass for the second; beyond it, apps are rendered again.
@@ -48,6 +49,7 @@ class _Plan:
     foreign: list[Path] = field(default_factory=list)
     # Hash of each absolute path -> the spec that writes it (one shared Path per app): flat memory.
     claimed: dict[int, Path] = field(default_factory=dict)
+    known: rootpipeline.Known = field(default_factory=dict)  # for the root pipelines (see rootpipeline.members)
     kept: int = 0
     cwd: str = field(default_factory=os.getcwd)  # abspath's, read once rather than per file
 
@@ -67,9 +69,13 @@ def generate(
     fastcheck.forget_listings()
     paths = find_specs(arguments)
     monorepo.forget()
-    specfile.forget()
-    plan = _first_pass(paths, override, parallel.workers(jobs, len(paths)))
-    _plan_root_pipelines(paths, plan)
+    # The pipeline each repository shares: proven in sync from its header, else planned after the apps
+    # from what each app's first pass read of its spec (every spec is loaded once).
+    repositories = monorepo.repositories(paths)
+    fast = drift.fast_path_enabled()
+    proofs = [rootpipeline.prove(repository) if fast else None for repository in repositories]
+    plan = _first_pass(paths, override, parallel.workers(jobs, len(paths)), members=None in proofs)
+    _plan_root_pipelines(repositories, proofs, plan)
     fastcheck.forget_listings()  # the second pass writes
     if plan.problems:
         raise InvalidSpec(plan.problems)
@@ -90,16 +96,17 @@ def generate(
     return EXIT_OK
 
 
-def _plan_root_pipelines(paths: Sequence[Path], plan: _Plan) -> None:
+def _plan_root_pipelines(
+    repositories: Sequence[monorepo.Repository], proofs: Sequence[drift.AppReport | None], plan: _Plan
+) -> None:
     """The root pipeline of each repository the specs belong to (SPEC "Monorepos"): proven from its
     header, else rendered from every spec of the repository; its stale siblings of other providers."""
-    for repository in monorepo.repositories(paths):
-        proof = rootpipeline.prove(repository) if drift.fast_path_enabled() else None
+    for repository, proof in zip(repositories, proofs):
         if proof is not None:
             plan.counts[Status.UNCHANGED] += 1
             continue
         try:
-            change, stale = rootpipeline.plan(repository)
+            change, stale = rootpipeline.plan(repository, plan.known)
         except InvalidSpec as exc:
             plan.problems.extend(p for p in exc.problems if p not in plan.problems)
             continue
@@ -110,12 +117,17 @@ def _plan_root_pipelines(paths: Sequence[Path], plan: _Plan) -> None:
             plan.pending.append(_Pending(repository.root, [change], stale))
 
 
-def _first_pass(paths: Sequence[Path], override: Path | None, jobs: int) -> _Plan:
+def _first_pass(paths: Sequence[Path], override: Path | None, jobs: int, *, members: bool) -> _Plan:
+    """`members`: also keep what each app's pass read of its spec for the root pipeline (plan.known)."""
     plan = _Plan()
     fast = drift.fast_path_enabled()
     drift.warm_workers(paths, override, jobs, fast=fast)
-    work = partial(_plan_chunk, override=override, fast=fast)
+    work = partial(_plan_chunk, override=override, fast=fast, members=members)
     for path, planned in zip(paths, parallel.map_chunks(work, paths, jobs)):
+        if planned.member is not None:
+            plan.known[path.resolve()] = planned.member
+        elif planned.problems is not None:
+            plan.known[path.resolve()] = tuple(planned.problems)
         if planned.error is not None:  # raised here, in the order of the specs, as one process would
             raise UsageError(planned.error)
         if planned.proof is not None:
@@ -149,26 +161,29 @@ class _Planned:
     stale: list[Path] = field(default_factory=list)
     reserved: list[Path] = field(default_factory=list)
     problems: list[Problem] | None = None  # the spec is invalid
+    member: Member | None = None  # the app as its root pipeline reads it (first pass with `members`)
     error: str | None = None  # a UsageError's message (e.g. a missing --charts-dir), for the parent to raise
 
 
-def _plan_chunk(chunk: Sequence[Path], *, override: Path | None, fast: bool) -> list[_Planned]:
+def _plan_chunk(chunk: Sequence[Path], *, override: Path | None, fast: bool, members: bool) -> list[_Planned]:
     """Prove each app in sync from its headers, else load, render and plan it (the cost of a fresh run)."""
-    return [_plan_one(path, override, fast) for path in chunk]
+    return [_plan_one(path, override, fast, members) for path in chunk]
 
 
-def _plan_one(path: Path, override: Path | None, fast: bool) -> _Planned:
+def _plan_one(path: Path, override: Path | None, fast: bool, members: bool) -> _Planned:
     proof = fastcheck.prove(path, override) if fast else None
     if proof is not None:
-        return _Planned(proof=proof)
+        return _Planned(proof=proof, member=drift.proven_member(path) if members else None)
+    member = None
     try:
         loaded = _load(path)
+        member = drift.root_member(loaded) if members else None
         changes, stale = plan_app(loaded, override)
-        return _Planned(changes=changes, stale=stale, reserved=_reserved(loaded, override, changes))
+        return _Planned(changes=changes, stale=stale, reserved=_reserved(loaded, override, changes), member=member)
     except InvalidSpec as exc:
-        return _Planned(problems=list(exc.problems))
+        return _Planned(problems=list(exc.problems), member=member)
     except UsageError as exc:
-        return _Planned(error=exc.message)
+        return _Planned(error=exc.message, member=member)
 
 
 def _collision(path: Path, specs: tuple[Path, Path], override: Path | None) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import __version__
-from ..errors import InvalidSpec, ShipspecError, UsageError
+from typing import TYPE_CHECKING
+
+from ..errors import InvalidSpec, Problem, ShipspecError, UsageError
 from ..render import header
 from ..spec import defaults
 from . import drift, fastcheck, writer
@@ -19,30 +21,53 @@ from .monorepo import Repository, spec_sources
 from .specfile import load
 from .paths import display_path
 
+if TYPE_CHECKING:
+    from ..render.monorepo import Member
+
 LABEL = "root pipeline"
 
 
-def load_members(repository: Repository):  # -> list[render.monorepo.Member]
-    """Every spec of the repository, loaded and validated; InvalidSpec with every problem."""
-    from ..render.monorepo import Member
+# What an app's own pass learnt of a spec of the repository, by its resolved path: the root pipeline's
+# view of it, or the problems that made it invalid (the app's report shows them too).
+Known = dict[Path, "Member | tuple[Problem, ...]"]
 
-    loaded, problems = [], []
+
+def members(repository: Repository, known: Known | None = None) -> list[Member]:
+    """Every spec of the repository as the root pipeline reads it: taken from `known`, else loaded
+    (a spec that was not named); InvalidSpec with every problem."""
+    from ..render.monorepo import member
+
+    found, problems = [], []
     for spec in repository.specs:
-        try:
-            loaded.append(Member(load(spec, keep=True), repository.relative(spec)))
-        except InvalidSpec as exc:
-            problems += exc.problems
+        entry = (known or {}).get(spec)
+        if entry is None:
+            try:
+                entry = member(load(spec), repository.relative(spec))
+            except InvalidSpec as exc:
+                entry = tuple(exc.problems)
+        if isinstance(entry, tuple):
+            problems += entry
+        else:
+            found.append(entry)
     if problems:
         raise InvalidSpec(problems)
-    return loaded
+    return found
 
 
-def render_root(repository: Repository) -> tuple[Path, str]:
+def learn(known: Known, spec: Path, report: drift.AppReport) -> None:
+    """Keep what an app's report tells of its spec for the root pipeline (see AppReport.member)."""
+    if report.member is not None:
+        known[spec.resolve()] = report.member
+    elif report.status is drift.AppStatus.INVALID and report.problems:  # its load failed: these problems
+        known[spec.resolve()] = report.problems
+
+
+def render_root(repository: Repository, known: Known | None = None) -> tuple[Path, str]:
     """The root pipeline's path on disk and its text; UsageError on a conflict between specs."""
     from ..render import monorepo
 
     try:
-        relative, text = monorepo.render(load_members(repository))
+        relative, text = monorepo.render(members(repository, known))
     except monorepo.Conflict as exc:
         raise UsageError(f"{display_path(repository.root)}: {exc.message}") from None
     return repository.root / relative, text
@@ -67,7 +92,8 @@ def prove(repository: Repository) -> drift.AppReport | None:
     except (OSError, UnicodeDecodeError):
         return None
     found = header.parse(first)
-    expected = (__version__, header.renderer_fingerprint(), ROOT_APP, specs_digest(sources),
+    digests = [(path, header.digest(source)) for path, source in sources]
+    expected = (__version__, header.renderer_fingerprint(), ROOT_APP, specs_digest(digests),
                 header.set_digest([f"root:{defaults.CI_FILES[ci]}"]), header.body_digest(body))
     if found is None or (found.version, found.renderer, found.app, found.spec_digest, found.set_digest,
                          found.body_digest) != expected:
@@ -90,11 +116,11 @@ def stale(repository: Repository, ci: str | None) -> list[Path]:
     return found
 
 
-def compare(repository: Repository) -> drift.AppReport:
-    """The full comparison: load every spec of the repository, render the root pipeline, compare."""
+def compare(repository: Repository, known: Known | None = None) -> drift.AppReport:
+    """The full comparison: every spec of the repository (see `members`), the root pipeline rendered, compared."""
     shown = display_path(repository.root / "shipspec.yaml")
     try:
-        path, text = render_root(repository)
+        path, text = render_root(repository, known)
     except InvalidSpec as exc:
         return drift.AppReport(shown, LABEL, drift.AppStatus.INVALID, problems=tuple(exc.problems))
     except ShipspecError as exc:
@@ -112,13 +138,8 @@ def compare(repository: Repository) -> drift.AppReport:
                            stale_paths=tuple(stale(repository, ci_now)))
 
 
-def check(repository: Repository, *, fast: bool) -> drift.AppReport:
-    proof = prove(repository) if fast else None
-    return proof if proof is not None else compare(repository)
-
-
-def plan(repository: Repository) -> tuple[writer.Change, list[Path]]:
+def plan(repository: Repository, known: Known | None = None) -> tuple[writer.Change, list[Path]]:
     """generate: the root pipeline's change, and the stale root pipelines of other providers."""
-    path, text = render_root(repository)
+    path, text = render_root(repository, known)
     ci_now = next(p for p, name in defaults.CI_FILES.items() if repository.root / name == path)
     return writer.plan(path, text), stale(repository, ci_now)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from ..errors import InvalidSpec, Problem
@@ -13,30 +12,10 @@ from . import monorepo
 from .paths import display_path, read_file, repo_relative
 
 
-# Specs a repository's root pipeline loaded before its apps' own pass (files/rootpipeline.py): an
-# app's pass takes its spec from here while the file holds the same bytes, so each spec of a monorepo
-# is parsed and validated once per run (forked --jobs workers inherit them).
-_kept: dict[Path, LoadedSpec] = {}
-
-
-def load(path: Path, *, keep: bool = False) -> LoadedSpec:
-    """Read, parse and validate one spec file; raise InvalidSpec with every problem. `keep`: hold it
-    for the next `load` of the same file in this process (which takes it back)."""
+def load(path: Path) -> LoadedSpec:
+    """Read, parse and validate one spec file; raise InvalidSpec with every problem."""
     shown = display_path(path)
-    resolved = path.resolve()
-    if _kept:
-        kept = _kept.pop(resolved, None)
-        if kept is not None and kept.source == _read(path, shown):
-            return dataclasses.replace(kept, path=path)
-    loaded = _load(path, shown, resolved)
-    if keep:
-        _kept[resolved] = loaded
-    return loaded
-
-
-def forget() -> None:
-    """Drop the kept specs (a new run in the same process, e.g. a test)."""
-    _kept.clear()
+    return _load(path, shown, path.resolve())
 
 
 def _load(path: Path, shown: str, resolved: Path) -> LoadedSpec:

@@ -17,7 +17,7 @@ affects and runs make in their folders. What runs when (see README "Monorepos"):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,10 +34,16 @@ ROOT_APP = "*"  # the `app` of a root pipeline's header: never an app's name
 
 @dataclass(frozen=True)
 class Member:
-    """An app of the repository: its spec, and the spec's path relative to the pipeline's root."""
+    """What the root pipeline reads of one app of the repository: small, plain data, so that a `--jobs`
+    worker that checked or planned the app hands it back and the spec is never loaded twice."""
 
-    loaded: LoadedSpec
-    path: str  # e.g. services/api/shipspec.yaml
+    path: str  # the spec's path from the pipeline's root, e.g. services/api/shipspec.yaml
+    source: str  # the digest of the spec's bytes
+    ci: str
+    settings: Mapping[str, Any]  # the settings the root pipeline holds once (_SHARED of its provider, install)
+    secure: tuple[str, ...]  # travis.secure
+    gate_minutes: int
+    releases: tuple[plan.Job, ...]  # its releasing jobs, in the spec's order
 
     @property
     def folder(self) -> str:
@@ -67,17 +73,27 @@ _INSTALL = ("install", lambda s: install_requirement(s))
 _STRICT = {"travis.dist", "install"}
 
 
+def member(loaded: LoadedSpec, path: str) -> Member:
+    """The app at `path` (from the pipeline's root) as its repository's root pipeline reads it."""
+    spec = loaded.spec
+    return Member(
+        path, header.digest(loaded.source), spec.ci,
+        {field: get(spec) for field, get in [*_SHARED[spec.ci], _INSTALL]}, tuple(spec.travis.secure),
+        _gate_minutes(spec), tuple(job for job in plan.jobs(spec) if job.branch is not None),
+    )
+
+
 def check_shared(members: Sequence[Member]) -> None:
     """Conflict naming both specs and the field when two specs of the repository disagree."""
     first = members[0]
     for other in members[1:]:
-        if other.loaded.spec.ci != first.loaded.spec.ci:
-            raise Conflict(_conflict(first, other, "ci", first.loaded.spec.ci, other.loaded.spec.ci))
-    for field, get in [*_SHARED[first.loaded.spec.ci], _INSTALL]:
-        holders = members if field in _STRICT else [m for m in members if get(m.loaded.spec) not in ((), None)]
+        if other.ci != first.ci:
+            raise Conflict(_conflict(first, other, "ci", first.ci, other.ci))
+    for field in first.settings:
+        holders = members if field in _STRICT else [m for m in members if m.settings[field] not in ((), None)]
         for other in holders[1:]:
-            if get(other.loaded.spec) != get(holders[0].loaded.spec):
-                raise Conflict(_conflict(holders[0], other, field, get(holders[0].loaded.spec), get(other.loaded.spec)))
+            if other.settings[field] != holders[0].settings[field]:
+                raise Conflict(_conflict(holders[0], other, field, holders[0].settings[field], other.settings[field]))
 
 
 def _conflict(one: Member, other: Member, field: str, a: Any, b: Any) -> str:
@@ -88,19 +104,18 @@ def _conflict(one: Member, other: Member, field: str, a: Any, b: Any) -> str:
 
 def shared(members: Sequence[Member], field: str) -> Any:
     """The value of a shared setting: the first spec's that sets it."""
-    get = dict(_SHARED[members[0].loaded.spec.ci])[field]
-    return next((get(m.loaded.spec) for m in members if get(m.loaded.spec) not in ((), None)),
-                get(members[0].loaded.spec))
+    return next((m.settings[field] for m in members if m.settings[field] not in ((), None)),
+                members[0].settings[field])
 
 
 def secure_union(members: Sequence[Member]) -> list[str]:
     """Every distinct `travis.secure` entry of the repository's specs, in the order of their paths."""
-    return list(dict.fromkeys(value for m in members for value in m.loaded.spec.travis.secure))
+    return list(dict.fromkeys(value for m in members for value in m.secure))
 
 
-def specs_digest(entries: Sequence[tuple[str, bytes]]) -> str:
-    """The digest of every spec of the repository: (path from the root, bytes), in path order."""
-    return header.digest("\n".join(f"{path}\0{header.digest(source)}" for path, source in sorted(entries)))
+def specs_digest(entries: Sequence[tuple[str, str]]) -> str:
+    """The digest of every spec of the repository: (path from the root, digest of its bytes), in path order."""
+    return header.digest("\n".join(f"{path}\0{digest}" for path, digest in sorted(entries)))
 
 
 def pipeline_file(ci: str) -> str:
@@ -111,12 +126,12 @@ def render(members: Sequence[Member]) -> tuple[str, str]:
     """The root pipeline: (its path relative to the root, its text). Raises Conflict."""
     members = sorted(members, key=lambda m: m.path)
     check_shared(members)
-    ci = members[0].loaded.spec.ci
+    ci = members[0].ci
     body = _RENDERERS[ci](members)
     path = pipeline_file(ci)
     line = header.Header(
         __version__, f"root pipeline of {len(members)} app{'s' if len(members) != 1 else ''}", ROOT_APP,
-        specs_digest([(m.path, m.loaded.source) for m in members]), header.set_digest([f"root:{path}"]),
+        specs_digest([(m.path, m.source) for m in members]), header.set_digest([f"root:{path}"]),
         header.body_digest(body), header.renderer_fingerprint(),
     ).line()
     return path, f"{line}\n{body}"
@@ -155,9 +170,9 @@ TRAVIS_JOBS = (
 
 
 def _travis(members: Sequence[Member]) -> str:
-    spec = members[0].loaded.spec
+    settings = members[0].settings
     return _template(
-        "root-travis.yml.j2", specs=_listing(members), dist=spec.travis.dist, install=install_requirement(spec),
+        "root-travis.yml.j2", specs=_listing(members), dist=settings["travis.dist"], install=settings["install"],
         secure=secure_union(members), slack=shared(members, "travis.slack"), jobs=TRAVIS_JOBS,
     )
 
@@ -182,11 +197,11 @@ VERDICT = (
 def _github(members: Sequence[Member]) -> str:
     from .providers import github
 
-    spec = members[0].loaded.spec
+    settings = members[0].settings
     return _template(
-        "root-github.yml.j2", specs=_listing(members), runs_on=spec.github.runs_on, install=install_requirement(spec),
-        gate_minutes=max(_gate_minutes(m.loaded.spec) for m in members),
-        charts_token=spec.github.charts_token, checkout=github.CHECKOUT, checkout_version=github.CHECKOUT_VERSION,
+        "root-github.yml.j2", specs=_listing(members), runs_on=settings["github.runsOn"], install=settings["install"],
+        gate_minutes=max(m.gate_minutes for m in members),
+        charts_token=settings["github.chartsToken"], checkout=github.CHECKOUT, checkout_version=github.CHECKOUT_VERSION,
         setup_python=github.SETUP_PYTHON, setup_python_version=github.SETUP_PYTHON_VERSION,
         affected_script=GITHUB_AFFECTED, verdict_script=VERDICT, token_condition=_github_token_condition(members),
         scheduled=_github_scheduled(members), scheduled_script=GITHUB_SCHEDULED,
@@ -277,11 +292,11 @@ GITLAB_AFFECTED = (
 
 
 def _gitlab(members: Sequence[Member]) -> str:
-    spec = members[0].loaded.spec
+    settings = members[0].settings
     return _template(
-        "root-gitlab-ci.yml.j2", specs=_listing(members), image=spec.gitlab.image, affected_script=GITLAB_AFFECTED,
-        install=install_requirement(spec),
-        charts_token=spec.gitlab.charts_token, workflow_rules=gitlab_rules.workflow_rules(_release_jobs(members)),
+        "root-gitlab-ci.yml.j2", specs=_listing(members), image=settings["gitlab.image"], affected_script=GITLAB_AFFECTED,
+        install=settings["install"],
+        charts_token=settings["gitlab.chartsToken"], workflow_rules=gitlab_rules.workflow_rules(_release_jobs(members)),
     )
 
 
@@ -289,10 +304,10 @@ def _release_jobs(members: Sequence[Member], *, cron: bool = False) -> list[plan
     """One plan job per branch that releases some app: such a branch always runs its branch pipeline
     (with `cron`, per branch whose scheduled builds release some app)."""
     branches: dict[str, plan.Job] = {}
-    for member in members:
-        for job in plan.jobs(member.loaded.spec):
-            if job.branch is not None and (job.cron or not cron):
-                branches.setdefault(job.branch, job)
+    for one in members:
+        for job in one.releases:
+            if job.cron or not cron:
+                branches.setdefault(job.branch, job)  # type: ignore[arg-type]
     return list(branches.values())
 
 
