@@ -136,14 +136,11 @@ def compare_app(
 
 def root_member(loaded: LoadedSpec) -> Member | None:
     """The app as its repository's root pipeline reads it; None when it renders a pipeline of its own."""
-    if loaded.own_pipeline:
+    if loaded.own_pipeline or loaded.root_path is None:
         return None
     from ..render.monorepo import member
 
-    resolved = loaded.path.resolve()
-    root = monorepo.root_of(resolved.parent)
-    assert root is not None  # an app of a root pipeline is inside a repository
-    return member(loaded, resolved.relative_to(root).as_posix())
+    return member(loaded, loaded.root_path)
 
 
 def generate_command(spec_path: Path, charts_override: Path | None, *flags: str) -> str:

@@ -28,7 +28,7 @@ def _load(path: Path, shown: str, resolved: Path) -> LoadedSpec:
     problems = [doc.problem(f.loc, f.message) for f in watch.findings(spec, inside)] if inside else []
     if problems:
         raise InvalidSpec(problems)
-    return LoadedSpec(spec, path, doc.raw, repo_path, monorepo.owns_pipeline(resolved, resolved=True))
+    return LoadedSpec(spec, path, doc.raw, repo_path, monorepo.owns_pipeline(resolved, resolved=True), inside)
 
 
 def load_document(path: Path, shown: str) -> Document:

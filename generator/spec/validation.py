@@ -26,6 +26,7 @@ class LoadedSpec:
     source: bytes  # its bytes, for digests
     repo_path: str  # POSIX path relative to its git repo root (or its bare name outside git)
     own_pipeline: bool = True  # False: an app of its repository's root pipeline (SPEC "Monorepos")
+    root_path: str | None = None  # POSIX path from the root of that repository (see files/monorepo.py)
 
     @property
     def directory(self) -> Path:
