@@ -31,6 +31,14 @@ def test_cheap_commands_stay_light(args: list[str]) -> None:
     assert heavy == []
 
 
+def test_check_of_apps_in_sync_stays_light() -> None:
+    """The digest fast path (a monorepo and its root pipeline) needs no model, no
+    YAML parser and no template: `check` in a pre-commit hook costs about a `--help`."""
+    modules = imported_modules("check", "sample-projects/monorepo")
+    assert "shipspec.files.fastcheck" in modules, "the measurement saw no check"
+    assert sorted(m for m in modules if m.split(".")[0] in HEAVY) == []
+
+
 def test_validate_does_import_them() -> None:
     # the control: the same measurement does see pydantic when a command needs it
     modules = imported_modules("validate", "sample-projects/minimal/shipspec.yaml")

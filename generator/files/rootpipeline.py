@@ -18,7 +18,6 @@ from ..render import header
 from ..spec import defaults
 from . import drift, fastcheck, writer
 from .monorepo import Repository, spec_sources
-from .specfile import load
 from .paths import display_path
 
 if TYPE_CHECKING:
@@ -36,6 +35,7 @@ def members(repository: Repository, known: Known | None = None) -> list[Member]:
     """Every spec of the repository as the root pipeline reads it: taken from `known`, else loaded
     (a spec that was not named); InvalidSpec with every problem."""
     from ..render.monorepo import member
+    from .specfile import load
 
     found, problems = [], []
     for spec in repository.specs:

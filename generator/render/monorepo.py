@@ -19,15 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..spec import defaults
-from ..spec.model import Spec
-from ..spec.validation import LoadedSpec
-from . import header, plan
-from .core import environment, gate_seconds, install_requirement
-from .providers import gitlab as gitlab_rules
+from . import header
+
+if TYPE_CHECKING:  # the renderer and the model are imported when a root pipeline is rendered, not to prove one
+    from ..spec.model import Spec
+    from ..spec.validation import LoadedSpec
+    from . import plan
 
 ROOT_APP = "*"  # the `app` of a root pipeline's header: never an app's name
 
@@ -68,13 +69,21 @@ _SHARED: dict[str, list[tuple[str, Any]]] = {
 }
 # Every job of a root pipeline installs one shipspec, so every spec must name the same one (its
 # default included: a spec without `install` asks for this version).
-_INSTALL = ("install", lambda s: install_requirement(s))
+def _install(spec: Spec) -> str:
+    from .core import install_requirement
+
+    return install_requirement(spec)
+
+
+_INSTALL = ("install", _install)
 # Settings every spec must state alike; for the others, a spec that leaves them empty takes the one the others set.
 _STRICT = {"travis.dist", "install"}
 
 
 def member(loaded: LoadedSpec, path: str) -> Member:
     """The app at `path` (from the pipeline's root) as its repository's root pipeline reads it."""
+    from . import plan
+
     spec = loaded.spec
     return Member(
         path, header.digest(loaded.source), spec.ci,
@@ -138,6 +147,8 @@ def render(members: Sequence[Member]) -> tuple[str, str]:
 
 
 def _template(name: str, **context: Any) -> str:
+    from .core import environment
+
     return environment().get_template(name).render(version=__version__, **context)
 
 
@@ -259,6 +270,7 @@ GITHUB_SCHEDULED = (
 
 def _gate_minutes(spec: Spec) -> int:
     """How much longer a release job of this app may run: its gates wait up to argocd.gateTimeout."""
+    from .core import gate_seconds
     from .providers import github
 
     return github.gate_minutes(gate_seconds(spec))
@@ -292,6 +304,8 @@ GITLAB_AFFECTED = (
 
 
 def _gitlab(members: Sequence[Member]) -> str:
+    from .providers import gitlab as gitlab_rules
+
     settings = members[0].settings
     return _template(
         "root-gitlab-ci.yml.j2", specs=_listing(members), image=settings["gitlab.image"], affected_script=GITLAB_AFFECTED,
@@ -331,4 +345,4 @@ def gitlab_child(spec: Spec, jobs: Sequence[ChildJob], branch: str | None) -> st
     """The child pipeline `shipspec affected --gitlab-child` writes: one job per affected app (or batch),
     or one job that says nothing was affected (GitLab refuses to create an empty pipeline)."""
     return _template("gitlab-child.yml.j2", image=spec.gitlab.image, charts_token=spec.gitlab.charts_token,
-                     jobs=jobs, branch=branch, install=install_requirement(spec))
+                     jobs=jobs, branch=branch, install=_install(spec))
