@@ -35,7 +35,7 @@ def workers(jobs: int | None, items: int) -> int:
 def map_chunks(work: Callable[[Sequence[T]], list[R]], items: Sequence[T], jobs: int) -> Iterator[R]:
     """`work` over chunks of `items`, in `jobs` processes, yielding results in the order of `items`."""
     chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
-    with _batch_collector():
+    with batch_collector():
         if jobs <= 1 or len(chunks) <= 1 or not _can_fork():
             for chunk in chunks:
                 yield from work(chunk)
@@ -60,7 +60,7 @@ _BATCH_THRESHOLD = (10_000, 50, 100)
 
 
 @contextmanager
-def _batch_collector() -> Iterator[None]:
+def batch_collector() -> Iterator[None]:
     """During a batch of apps: what is loaded so far (modules, templates, the model's validators)
     is frozen out of every collection, which also spares forked workers from copying the pages
     the collector would write to; and the collector runs less often. Restored afterwards."""

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidSpec, UsageError
+from ..files import parallel
 from ..files.paths import display_path, git_root
 from ..files.specfile import load
 from ..spec import names
@@ -205,11 +206,12 @@ def affected(paths: Sequence[Path], *, base: str | None, release: str | None, ch
 
 def _load_all(paths: Sequence[Path]) -> list[LoadedSpec]:
     loaded, problems = [], []
-    for path in paths:
-        try:
-            loaded.append(load(path))
-        except InvalidSpec as exc:
-            problems += exc.problems
+    with parallel.batch_collector():  # the specs loaded so far are kept: not walked again by every collection
+        for path in paths:
+            try:
+                loaded.append(load(path))
+            except InvalidSpec as exc:
+                problems += exc.problems
     if problems:
         raise InvalidSpec(problems)
     return loaded
