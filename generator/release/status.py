@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import InvalidSpec, OperationFailed, ShipspecError
 from ..files import workspace
 from ..files.paths import display_path, git_root
+from ..files import parallel
 from ..files.specfile import load
 from ..output import err
 from ..redact import redact
@@ -99,6 +100,7 @@ def collect(paths: Sequence[Path], *, charts_url: str | None, charts_dir: Path |
     """The status of every app, in the order given; InvalidSpec with every problem of every spec."""
     with ExitStack() as stack, ThreadPoolExecutor(max_workers=4) as pool:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="shipspec-status-")))
+        stack.enter_context(parallel.batch_collector())  # every spec is kept: not walked again by each collection
         clones: dict[tuple[str, str], Future[Charts]] = {}
         loaded, problems = [], []
         for path in paths:
