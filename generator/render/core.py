@@ -37,14 +37,24 @@ class Output(NamedTuple):
         return f"{self.root}:{self.path}"
 
 
+class _Environment(jinja2.Environment):
+    # `a.b` in a template is Python's own getattr: every object the templates read is a model, a
+    # dataclass or a tuple with that attribute (no dict key stands in for one), and a missing
+    # attribute is a bug that raises at once rather than an Undefined that raises later.
+    getattr = staticmethod(getattr)  # type: ignore[assignment]
+
+
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = _Environment(
         loader=templating.loader(templates_dir(), compiled_templates_dir()),
         auto_reload=False,  # installed templates do not change while we run: no stat per render
         undefined=jinja2.StrictUndefined,
         **templating.OPTIONS,
     )
+    # The templates call no Jinja global (range, dict, lipsum...): without them a render's context
+    # is its own variables only, not a copy of the globals made twice per file.
+    env.globals.clear()
     env.filters.update(
         q=yamlout.scalar, key=yamlout.key, sh=yamlout.shell, shq=yamlout.shell_word, block=_block, checked_tag=yamlout.checked_tag,
         entry=yamlout.entry, item=yamlout.item,
@@ -110,8 +120,18 @@ def awaiting_release(spec: Spec, tags: Mapping[str, str]) -> list[str]:
     return sorted(env.name for env in spec.environments if release_tag(env, tags) is None)
 
 
+@cache
+def _compiled(name: str) -> jinja2.Template:
+    return environment().get_template(name)
+
+
 def _template(name: str, **context: Any) -> str:
-    return environment().get_template(name).render(**context)
+    # Template.render, less its copy of `context` (made for us here) into a context of its own.
+    template = _compiled(name)
+    try:
+        return "".join(template.root_render_func(template.new_context(context, shared=True)))
+    except Exception:
+        return template.environment.handle_exception()
 
 
 def _travis(spec: Spec) -> str:
