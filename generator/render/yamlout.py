@@ -201,12 +201,8 @@ def shell(value: str) -> str:
     return shlex.quote(value).replace("$", "$$")
 
 
-
-_TAG_REFS = ("$(TAG)", "${TAG}")
-
-
-def _tag_ref_at(recipe: str, i: int) -> str | None:
-    return next((ref for ref in _TAG_REFS if recipe.startswith(ref, i)), None)
+_TAG_REFS = ("$(TAG)", "${TAG}")  # both six characters long
+_SH_SPECIAL = re.compile(r"[$\\\"']")  # what can start a reference, an escape or a quote
 
 
 def checked_tag(recipe: str) -> str:
@@ -215,20 +211,25 @@ def checked_tag(recipe: str) -> str:
     reads them; `$$` is make's literal `$`, and a reference right after a backslash stays bare
     (the backslash escapes the tag's first character, and would escape a quote instead)."""
     out, i, quote = [], 0, None
-    while i < len(recipe):
-        char, ref = recipe[i], _tag_ref_at(recipe, i)
-        if ref:
-            out.append("$(CHECKED_TAG)" if quote else '"$(CHECKED_TAG)"')
-            i += len(ref)
-            continue
-        escaped = char == "\\" and quote != "'" and _tag_ref_at(recipe, i + 1)
-        if escaped:
-            out.append("\\$(CHECKED_TAG)")
-            i += 1 + len(escaped)
-            continue
-        step = 2 if recipe.startswith("$$", i) or (char == "\\" and quote != "'") else 1
-        if char in "\"'" and quote in (None, char):
+    while (special := _SH_SPECIAL.search(recipe, i)) is not None:
+        at = special.start()
+        out.append(recipe[i:at])  # nothing sh or make reads specially: copied as it is
+        char, step = recipe[at], 1
+        if char == "$":
+            if recipe.startswith(_TAG_REFS, at):
+                out.append("$(CHECKED_TAG)" if quote else '"$(CHECKED_TAG)"')
+                i = at + 6
+                continue
+            step = 2 if recipe.startswith("$$", at) else 1
+        elif char == "\\":
+            if quote != "'" and recipe.startswith(_TAG_REFS, at + 1):
+                out.append("\\$(CHECKED_TAG)")
+                i = at + 7
+                continue
+            step = 2 if quote != "'" else 1
+        elif quote in (None, char):
             quote = None if quote else char
-        out.append(recipe[i : i + step])
-        i += step
+        out.append(recipe[at:at + step])
+        i = at + step
+    out.append(recipe[i:])
     return "".join(out)
