@@ -102,16 +102,12 @@ def render(loaded: LoadedSpec, tags: Mapping[str, str] | None = None) -> dict[Ou
     bodies += [_values(spec, env, release_tag(env, tags)) for env in spec.environments]
     bodies += [_application(spec, env) if release_tag(env, tags) else None for env in spec.environments]
     # The file list in every header is what the spec can generate, so a release never changes app files.
-    spec_digest, set_digest = header.digest(loaded.source), header.set_digest(map(str, files))
+    before, after = header.frame(__version__, loaded.repo_path, spec.name, header.digest(loaded.source),
+                                 header.set_digest(map(str, files)), header.renderer_fingerprint())
     rendered = {}
     for output, body in zip(files, bodies):
-        if body is None:
-            continue
-        line = header.Header(
-            __version__, loaded.repo_path, spec.name, spec_digest, set_digest, header.body_digest(body),
-            header.renderer_fingerprint(),
-        ).line()
-        rendered[output] = f"{line}\n{body}"
+        if body is not None:
+            rendered[output] = f"{before}{header.body_digest(body)}{after}\n{body}"
     return rendered
 
 
