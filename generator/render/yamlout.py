@@ -44,6 +44,8 @@ def scalar(value: Any, indent: int | None = None, width: int = 100) -> str:
     double quotes YAML reads each line break (and the next line's indentation)
     back as exactly one space.
     """
+    if indent is None and (text := _SCALAR_TEXT.get(type(value))) is not None:
+        return text(value)  # the types YAML loads, written by type (no isinstance chain)
     # Escapes count: a value within `width` may still be wider once quoted.
     if isinstance(value, str) and indent is not None and len(quote(value)) - 2 > width:
         return _folded(value, indent, width)
@@ -184,6 +186,9 @@ def _is_nested(value: Any) -> bool:
 
 
 def _inline(value: Any) -> str:
+    text = _SCALAR_TEXT.get(type(value))
+    if text is not None:  # what the spec's fields hold: no ABC checks
+        return text(value)
     if isinstance(value, Mapping):
         return "{}"
     if isinstance(value, (list, tuple)):
