@@ -99,8 +99,12 @@ def render(loaded: LoadedSpec, tags: Mapping[str, str] | None = None) -> dict[Ou
     files = outputs(spec, pipeline=loaded.own_pipeline)
     bodies = [_PIPELINES[spec.ci](spec)] if loaded.own_pipeline else []
     bodies += [_makefile(spec)]
-    bodies += [_values(spec, env, release_tag(env, tags)) for env in spec.environments]
-    bodies += [_application(spec, env) if release_tag(env, tags) else None for env in spec.environments]
+    released = [release_tag(env, tags) for env in spec.environments]
+    where = valuepaths.tag_path(spec.image)
+    note = header.note(where)
+    bodies += [_values(spec, env, tag, where, note) for env, tag in zip(spec.environments, released)]
+    chart_url = argocd_chart_url(spec)
+    bodies += [_application(spec, env, chart_url) if tag else None for env, tag in zip(spec.environments, released)]
     # The file list in every header is what the spec can generate, so a release never changes app files.
     before, after = header.frame(__version__, loaded.repo_path, spec.name, header.digest(loaded.source),
                                  header.set_digest(map(str, files)), header.renderer_fingerprint())
@@ -195,11 +199,10 @@ def overlay(spec: Spec, env: Environment, tag: str | None) -> dict[str, Any]:
     for keys, value in valuepaths.image_entries(spec.image, tag):
         valuepaths.put(values, keys, value)
     # The rules keep every source off the owned paths, so this merge never overwrites them.
-    return valuepaths.merge(values, valuepaths.merge(spec.values, env.values))
+    return valuepaths.merge(values, valuepaths.merge(spec.values, env.values) if spec.values else env.values)
 
 
-def _values(spec: Spec, env: Environment, tag: str | None) -> str:
-    where = valuepaths.tag_path(spec.image)
+def _values(spec: Spec, env: Environment, tag: str | None, where: valuepaths.TagPath, note: str) -> str:
     body = "\n".join(yamlout.block(overlay(spec, env, tag), 0))
     if env.pin is not None:
         line = header.find_tag(body, where)
@@ -207,11 +210,11 @@ def _values(spec: Spec, env: Environment, tag: str | None) -> str:
             comment = f"  # pinned by environments[{spec.environments.index(env)}].pin in the spec"
             body = body[: line.end()] + comment + body[line.end():]
     awaiting = application_output(spec, env).path if tag is None else None
-    return _template("values.yaml.j2", note=header.note(where), awaiting=awaiting, body=body)
+    return _template("values.yaml.j2", note=note, awaiting=awaiting, body=body)
 
 
-def _application(spec: Spec, env: Environment) -> str:
-    return _template("application.yaml.j2", spec=spec, env=env, chart_repo_url=argocd_chart_url(spec))
+def _application(spec: Spec, env: Environment, chart_repo_url: str | None) -> str:
+    return _template("application.yaml.j2", spec=spec, env=env, chart_repo_url=chart_repo_url)
 
 
 def argocd_chart_url(spec: Spec) -> str | None:

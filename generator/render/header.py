@@ -143,8 +143,8 @@ def _without_line(body: str, index: int, depth: int) -> str:
     del lines[index]
     for level in range(depth - 1, -1, -1):
         indent = "  " * level
-        parent = max(i for i in range(index) if lines[i][len(indent):len(indent) + 1] not in ("", " ")
-                     and lines[i].startswith(indent))
+        parent = next(i for i in range(index - 1, -1, -1) if lines[i][len(indent):len(indent) + 1] not in ("", " ")
+                      and lines[i].startswith(indent))  # the nearest key at that level above
         follower = lines[parent + 1] if parent + 1 < len(lines) else ""
         if follower.startswith(indent + " "):
             break  # the key still has other values below it
