@@ -43,6 +43,11 @@ class _Environment(jinja2.Environment):
     # attribute is a bug that raises at once rather than an Undefined that raises later.
     getattr = staticmethod(getattr)  # type: ignore[assignment]
 
+    def make_globals(self, d: Mapping[str, Any] | None) -> dict[str, Any]:  # type: ignore[override]
+        # A plain dict rather than a ChainMap over the environment's (empty) globals: each render's
+        # context lists a template's globals, and a ChainMap lists itself in Python.
+        return {**self.globals, **(d or {})}
+
 
 @cache
 def environment() -> jinja2.Environment:
