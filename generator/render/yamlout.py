@@ -26,8 +26,8 @@ _YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 def quote(value: str) -> str:
     """A double-quoted YAML scalar that reads back as exactly `value`."""
     text = encode_basestring(value)  # json.dumps' own string encoder, without its per-call set-up
-    if _EXTRA_ESCAPES.search(text) is None:
-        return text
+    if (text.isascii() and "\x7f" not in text) or _EXTRA_ESCAPES.search(text) is None:
+        return text  # (ASCII without DEL holds none of them: two scans in C, cheaper than the regex)
     return _EXTRA_ESCAPES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
