@@ -37,14 +37,29 @@ class Output(NamedTuple):
         return f"{self.root}:{self.path}"
 
 
+class _Environment(jinja2.Environment):
+    # `a.b` in a template is Python's own getattr: every object the templates read is a model, a
+    # dataclass or a tuple with that attribute (no dict key stands in for one), and a missing
+    # attribute is a bug that raises at once rather than an Undefined that raises later.
+    getattr = staticmethod(getattr)  # type: ignore[assignment]
+
+    def make_globals(self, d: Mapping[str, Any] | None) -> dict[str, Any]:  # type: ignore[override]
+        # A plain dict rather than a ChainMap over the environment's (empty) globals: each render's
+        # context lists a template's globals, and a ChainMap lists itself in Python.
+        return {**self.globals, **(d or {})}
+
+
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = _Environment(
         loader=templating.loader(templates_dir(), compiled_templates_dir()),
         auto_reload=False,  # installed templates do not change while we run: no stat per render
         undefined=jinja2.StrictUndefined,
         **templating.OPTIONS,
     )
+    # The templates call no Jinja global (range, dict, lipsum...): without them a render's context
+    # is its own variables only, not a copy of the globals made twice per file.
+    env.globals.clear()
     env.filters.update(
         q=yamlout.scalar, key=yamlout.key, sh=yamlout.shell, shq=yamlout.shell_word, block=_block, checked_tag=yamlout.checked_tag,
         entry=yamlout.entry, item=yamlout.item,
@@ -89,19 +104,19 @@ def render(loaded: LoadedSpec, tags: Mapping[str, str] | None = None) -> dict[Ou
     files = outputs(spec, pipeline=loaded.own_pipeline)
     bodies = [_PIPELINES[spec.ci](spec)] if loaded.own_pipeline else []
     bodies += [_makefile(spec)]
-    bodies += [_values(spec, env, release_tag(env, tags)) for env in spec.environments]
-    bodies += [_application(spec, env) if release_tag(env, tags) else None for env in spec.environments]
+    released = [release_tag(env, tags) for env in spec.environments]
+    where = valuepaths.tag_path(spec.image)
+    note = header.note(where)
+    bodies += [_values(spec, env, tag, where, note) for env, tag in zip(spec.environments, released)]
+    chart_url = argocd_chart_url(spec)
+    bodies += [_application(spec, env, chart_url) if tag else None for env, tag in zip(spec.environments, released)]
     # The file list in every header is what the spec can generate, so a release never changes app files.
-    spec_digest, set_digest = header.digest(loaded.source), header.set_digest(map(str, files))
+    before, after = header.frame(__version__, loaded.repo_path, spec.name, header.digest(loaded.source),
+                                 header.set_digest(map(str, files)), header.renderer_fingerprint())
     rendered = {}
     for output, body in zip(files, bodies):
-        if body is None:
-            continue
-        line = header.Header(
-            __version__, loaded.repo_path, spec.name, spec_digest, set_digest, header.body_digest(body),
-            header.renderer_fingerprint(),
-        ).line()
-        rendered[output] = f"{line}\n{body}"
+        if body is not None:
+            rendered[output] = f"{before}{header.body_digest(body)}{after}\n{body}"
     return rendered
 
 
@@ -110,8 +125,18 @@ def awaiting_release(spec: Spec, tags: Mapping[str, str]) -> list[str]:
     return sorted(env.name for env in spec.environments if release_tag(env, tags) is None)
 
 
+@cache
+def _compiled(name: str) -> jinja2.Template:
+    return environment().get_template(name)
+
+
 def _template(name: str, **context: Any) -> str:
-    return environment().get_template(name).render(**context)
+    # Template.render, less its copy of `context` (made for us here) into a context of its own.
+    template = _compiled(name)
+    try:
+        return "".join(template.root_render_func(template.new_context(context, shared=True)))
+    except Exception:
+        return template.environment.handle_exception()
 
 
 def _travis(spec: Spec) -> str:
@@ -179,11 +204,10 @@ def overlay(spec: Spec, env: Environment, tag: str | None) -> dict[str, Any]:
     for keys, value in valuepaths.image_entries(spec.image, tag):
         valuepaths.put(values, keys, value)
     # The rules keep every source off the owned paths, so this merge never overwrites them.
-    return valuepaths.merge(values, valuepaths.merge(spec.values, env.values))
+    return valuepaths.merge(values, valuepaths.merge(spec.values, env.values) if spec.values else env.values)
 
 
-def _values(spec: Spec, env: Environment, tag: str | None) -> str:
-    where = valuepaths.tag_path(spec.image)
+def _values(spec: Spec, env: Environment, tag: str | None, where: valuepaths.TagPath, note: str) -> str:
     body = "\n".join(yamlout.block(overlay(spec, env, tag), 0))
     if env.pin is not None:
         line = header.find_tag(body, where)
@@ -191,11 +215,11 @@ def _values(spec: Spec, env: Environment, tag: str | None) -> str:
             comment = f"  # pinned by environments[{spec.environments.index(env)}].pin in the spec"
             body = body[: line.end()] + comment + body[line.end():]
     awaiting = application_output(spec, env).path if tag is None else None
-    return _template("values.yaml.j2", note=header.note(where), awaiting=awaiting, body=body)
+    return _template("values.yaml.j2", note=note, awaiting=awaiting, body=body)
 
 
-def _application(spec: Spec, env: Environment) -> str:
-    return _template("application.yaml.j2", spec=spec, env=env, chart_repo_url=argocd_chart_url(spec))
+def _application(spec: Spec, env: Environment, chart_repo_url: str | None) -> str:
+    return _template("application.yaml.j2", spec=spec, env=env, chart_repo_url=chart_repo_url)
 
 
 def argocd_chart_url(spec: Spec) -> str | None:

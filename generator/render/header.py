@@ -64,18 +64,24 @@ class Header:
 
     def line(self) -> str:
         """The header's LINES lines, without a final newline."""
-        # The spec's path comes from the file tree (a pull request can name a directory
-        # "x\nall: ; evil"): a line break in it would add lines to every generated file.
-        if _UNSAFE_PATH.search(self.spec_path):
-            raise UsageError(
-                f"spec path {json.dumps(self.spec_path, ensure_ascii=True)} contains a line break or control "
-                "character, which would break the header line of the generated files; rename it"
-            )
-        return (
-            f"{MARKER}{self.version}; edit the spec, not this file:\n# {self.spec_path}\n"
-            f"# [app:{self.app},spec:{self.spec_digest},set:{self.set_digest},body:{self.body_digest},"
-            f"gen:{self.renderer}]"
+        before, after = frame(self.version, self.spec_path, self.app, self.spec_digest, self.set_digest, self.renderer)
+        return f"{before}{self.body_digest}{after}"
+
+
+def frame(version: str, spec_path: str, app: str, spec_digest: str, set_digest: str, renderer: str) -> tuple[str, str]:
+    """A header's text before and after its body digest: what every file of one app shares."""
+    # The spec's path comes from the file tree (a pull request can name a directory
+    # "x\nall: ; evil"): a line break in it would add lines to every generated file.
+    if _UNSAFE_PATH.search(spec_path):
+        raise UsageError(
+            f"spec path {json.dumps(spec_path, ensure_ascii=True)} contains a line break or control "
+            "character, which would break the header line of the generated files; rename it"
         )
+    return (
+        f"{MARKER}{version}; edit the spec, not this file:\n# {spec_path}\n"
+        f"# [app:{app},spec:{spec_digest},set:{set_digest},body:",
+        f",gen:{renderer}]",
+    )
 
 
 def digest(data: bytes | str) -> str:
@@ -137,8 +143,8 @@ def _without_line(body: str, index: int, depth: int) -> str:
     del lines[index]
     for level in range(depth - 1, -1, -1):
         indent = "  " * level
-        parent = max(i for i in range(index) if lines[i][len(indent):len(indent) + 1] not in ("", " ")
-                     and lines[i].startswith(indent))
+        parent = next(i for i in range(index - 1, -1, -1) if lines[i][len(indent):len(indent) + 1] not in ("", " ")
+                      and lines[i].startswith(indent))  # the nearest key at that level above
         follower = lines[parent + 1] if parent + 1 < len(lines) else ""
         if follower.startswith(indent + " "):
             break  # the key still has other values below it

@@ -26,8 +26,8 @@ _YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 def quote(value: str) -> str:
     """A double-quoted YAML scalar that reads back as exactly `value`."""
     text = encode_basestring(value)  # json.dumps' own string encoder, without its per-call set-up
-    if _EXTRA_ESCAPES.search(text) is None:
-        return text
+    if (text.isascii() and "\x7f" not in text) or _EXTRA_ESCAPES.search(text) is None:
+        return text  # (ASCII without DEL holds none of them: two scans in C, cheaper than the regex)
     return _EXTRA_ESCAPES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -44,6 +44,8 @@ def scalar(value: Any, indent: int | None = None, width: int = 100) -> str:
     double quotes YAML reads each line break (and the next line's indentation)
     back as exactly one space.
     """
+    if indent is None and (text := _SCALAR_TEXT.get(type(value))) is not None:
+        return text(value)  # the types YAML loads, written by type (no isinstance chain)
     # Escapes count: a value within `width` may still be wider once quoted.
     if isinstance(value, str) and indent is not None and len(quote(value)) - 2 > width:
         return _folded(value, indent, width)
@@ -184,6 +186,9 @@ def _is_nested(value: Any) -> bool:
 
 
 def _inline(value: Any) -> str:
+    text = _SCALAR_TEXT.get(type(value))
+    if text is not None:  # what the spec's fields hold: no ABC checks
+        return text(value)
     if isinstance(value, Mapping):
         return "{}"
     if isinstance(value, (list, tuple)):
@@ -201,12 +206,8 @@ def shell(value: str) -> str:
     return shlex.quote(value).replace("$", "$$")
 
 
-
-_TAG_REFS = ("$(TAG)", "${TAG}")
-
-
-def _tag_ref_at(recipe: str, i: int) -> str | None:
-    return next((ref for ref in _TAG_REFS if recipe.startswith(ref, i)), None)
+_TAG_REFS = ("$(TAG)", "${TAG}")  # both six characters long
+_SH_SPECIAL = re.compile(r"[$\\\"']")  # what can start a reference, an escape or a quote
 
 
 def checked_tag(recipe: str) -> str:
@@ -215,20 +216,25 @@ def checked_tag(recipe: str) -> str:
     reads them; `$$` is make's literal `$`, and a reference right after a backslash stays bare
     (the backslash escapes the tag's first character, and would escape a quote instead)."""
     out, i, quote = [], 0, None
-    while i < len(recipe):
-        char, ref = recipe[i], _tag_ref_at(recipe, i)
-        if ref:
-            out.append("$(CHECKED_TAG)" if quote else '"$(CHECKED_TAG)"')
-            i += len(ref)
-            continue
-        escaped = char == "\\" and quote != "'" and _tag_ref_at(recipe, i + 1)
-        if escaped:
-            out.append("\\$(CHECKED_TAG)")
-            i += 1 + len(escaped)
-            continue
-        step = 2 if recipe.startswith("$$", i) or (char == "\\" and quote != "'") else 1
-        if char in "\"'" and quote in (None, char):
+    while (special := _SH_SPECIAL.search(recipe, i)) is not None:
+        at = special.start()
+        out.append(recipe[i:at])  # nothing sh or make reads specially: copied as it is
+        char, step = recipe[at], 1
+        if char == "$":
+            if recipe.startswith(_TAG_REFS, at):
+                out.append("$(CHECKED_TAG)" if quote else '"$(CHECKED_TAG)"')
+                i = at + 6
+                continue
+            step = 2 if recipe.startswith("$$", at) else 1
+        elif char == "\\":
+            if quote != "'" and recipe.startswith(_TAG_REFS, at + 1):
+                out.append("\\$(CHECKED_TAG)")
+                i = at + 7
+                continue
+            step = 2 if quote != "'" else 1
+        elif quote in (None, char):
             quote = None if quote else char
-        out.append(recipe[i : i + step])
-        i += step
+        out.append(recipe[at:at + step])
+        i = at + step
+    out.append(recipe[i:])
     return "".join(out)
