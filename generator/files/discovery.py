@@ -37,7 +37,24 @@ def find_specs(arguments: Sequence[str]) -> list[Path]:
 
 
 def _walk(top: Path) -> Iterator[Path]:
-    for root, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
-        if SPEC_NAME in files and Path(root, SPEC_NAME).is_file():  # never block on a FIFO
-            yield Path(root, SPEC_NAME)
+    return _below(os.fspath(top))
+
+
+def _below(folder: str) -> Iterator[Path]:
+    # What os.walk visits (links to folders are not entered), with one scandir per folder and no stat:
+    # an entry's type comes with the listing.
+    spec, below = False, []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name == SPEC_NAME:
+                    spec = entry.is_file()  # never block on a FIFO
+                if entry.is_dir(follow_symlinks=False) and not name.startswith(".") and name not in _SKIP_DIRS:
+                    below.append(name)
+    except OSError:
+        return
+    if spec:
+        yield Path(folder, SPEC_NAME)
+    for name in sorted(below):
+        yield from _below(os.path.join(folder, name))

@@ -20,7 +20,7 @@ from ..errors import InvalidSpec, Problem, ShipspecError
 from ..render import header
 from ..spec import defaults
 from . import fastcheck, monorepo, parallel, writer
-from .paths import SPEC_NAME, display_path, in_repository
+from .paths import SPEC_NAME, display_path, in_repository, real_path
 
 if TYPE_CHECKING:
     from ..render.monorepo import Member
@@ -171,8 +171,8 @@ def stale_files(app_dir: Path, charts: Path | None, where: fastcheck.Layout, spe
 
 
 def _at_monorepo_root(app_dir: Path) -> bool:
-    folder = app_dir.resolve()
-    return monorepo.root_of(folder) == folder and not monorepo.owns_pipeline(folder / SPEC_NAME)
+    folder = real_path(app_dir)
+    return monorepo.is_root(folder) and not monorepo.owns_pipeline(Path(folder, SPEC_NAME))
 
 
 def _first_header(path: Path) -> header.Header | None:

@@ -27,7 +27,7 @@ from .. import __version__
 from ..render import header
 from ..render.yamlout import quote
 from ..spec import defaults
-from . import monorepo
+from . import monorepo, paths
 from .paths import repo_relative
 from .writer import is_staged
 
@@ -172,6 +172,7 @@ _LISTINGS: dict[tuple[int, int], list[str]] = {}  # by (device, inode): apps rea
 def forget_listings() -> None:
     """Drop cached folder listings; every command run starts with this."""
     _LISTINGS.clear()
+    paths.forget()
 
 
 def _prefixed(directory: Path, prefix: str) -> Iterator[str]:

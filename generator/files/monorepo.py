@@ -13,52 +13,106 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
+from . import paths
 from .discovery import _SKIP_DIRS
 from .paths import SPEC_NAME
 
 MARKER = ".shipspec-root"
 
 
-@cache
 def root_of(directory: Path) -> Path | None:
     """The repository root of a (resolved) folder, or None outside any repository."""
-    if (directory / ".git").exists() or (directory / MARKER).is_file():
-        return directory
-    return root_of(directory.parent) if directory.parent != directory else None
+    root = _root(str(directory))
+    if root is None:
+        return None
+    found = _ROOT_PATHS.get(root)
+    if found is None:
+        found = _ROOT_PATHS[root] = Path(root)
+    return found
 
 
-@cache
 def members(root: Path) -> tuple[Path, ...]:
     """Every spec of the repository at `root`, by absolute path, sorted; nested repositories are theirs."""
-    found = []
-    for folder, dirs, files in os.walk(root):
-        here = Path(folder)
-        dirs[:] = sorted(
-            d for d in dirs
-            if not d.startswith(".") and d not in _SKIP_DIRS
-            and not (here / d / ".git").exists() and not (here / d / MARKER).is_file()
-        )
-        if SPEC_NAME in files and (here / SPEC_NAME).is_file():
-            found.append(here / SPEC_NAME)
-    return tuple(sorted(found))
+    top = str(root)
+    found = _MEMBERS.get(top)
+    if found is None:
+        specs: list[str] = []
+        listing = paths.listing(top)
+        if listing is not None:
+            _collect(top, listing, specs)
+        found = _MEMBERS[top] = tuple(sorted(Path(spec) for spec in specs))
+    return found
 
 
 def forget() -> None:
     """Drop what was learned about the tree (a command that writes a spec, e.g. init, calls this)."""
-    root_of.cache_clear()
-    members.cache_clear()
+    _ROOTS.clear()
+    _ROOT_PATHS.clear()
+    _MEMBERS.clear()
+    paths.forget()
 
 
 def owns_pipeline(spec_path: Path, *, resolved: bool = False) -> bool:
     """Whether the spec renders a pipeline of its own: alone, at the root of its repository (or outside any)."""
-    folder = (spec_path if resolved else spec_path.resolve()).parent
-    root = root_of(folder)
+    return _owns(os.path.dirname(str(spec_path) if resolved else paths.real_path(spec_path)))
+
+
+def is_root(folder: str) -> bool:
+    """Whether the real folder `folder` is the root of a repository."""
+    return _root(folder) == folder
+
+
+# Per run, by real path (see `paths.forget`): each folder's repository root, each root's specs.
+_ROOTS: dict[str, str | None] = {}
+_ROOT_PATHS: dict[str, Path] = {}  # each root as one Path: a monorepo's specs share it
+_MEMBERS: dict[str, tuple[Path, ...]] = {}
+
+
+def _root(folder: str) -> str | None:
+    try:
+        return _ROOTS[folder]
+    except KeyError:
+        pass
+    parent = os.path.dirname(folder)
+    known = paths.known_listing(folder)
+    holds = _holds_root(folder, known)
+    above = None if holds or parent == folder else _root(parent)
+    if known is not None and not holds:
+        return above  # not kept: the listing answers again
+    root = folder if holds else above
+    _ROOTS[folder] = root
+    return root
+
+
+def _holds_root(folder: str, listing: paths.Listing | None) -> bool:
+    """`.git` (a repository, a worktree or a submodule) or the marker file: from the folder's listing
+    when there is one, else two stat calls."""
+    if listing is not None:
+        return listing.exists(folder, ".git") or listing.is_file(folder, MARKER)
+    return os.path.exists(os.path.join(folder, ".git")) or os.path.isfile(os.path.join(folder, MARKER))
+
+
+def _collect(folder: str, listing: paths.Listing, specs: list[str]) -> None:
+    # What os.walk would visit, one scandir per folder: a folder below is another repository when its
+    # own listing shows `.git` or the marker, and is not entered then (links to folders never are).
+    if listing.is_file(folder, SPEC_NAME):
+        specs.append(os.path.join(folder, SPEC_NAME))
+    for name in sorted(listing.folders):  # in order: the specs come out (almost) sorted
+        if name.startswith(".") or name in _SKIP_DIRS:
+            continue
+        below = os.path.join(folder, name)
+        inner = paths.listing(below)
+        if inner is not None and not _holds_root(below, inner):  # one that cannot be listed holds no spec
+            _collect(below, inner, specs)
+
+
+def _owns(folder: str) -> bool:
+    root = _root(folder)
     if root is None or root != folder:
         return root is None
-    return len(members(root)) <= 1
+    return len(members(Path(root))) <= 1
 
 
 @dataclass(frozen=True)
@@ -76,16 +130,18 @@ def named(root: Path) -> Path:
     return Path(relative) if relative != ".." and not relative.startswith("../") else root
 
 
-def repositories(paths: Sequence[Path]) -> list[Repository]:
+def repositories(specs: Sequence[Path]) -> list[Repository]:
     """The repositories with a root pipeline that the named specs belong to, in the order first named."""
-    found: dict[Path, Repository] = {}
-    for path in paths:
-        if owns_pipeline(path):
+    found: dict[str, Repository] = {}
+    for path in specs:
+        folder = os.path.dirname(paths.real_path(path))
+        if _owns(folder):
             continue
-        root = root_of(path.resolve().parent)
+        root = _root(folder)
         assert root is not None
         if root not in found:
-            found[root] = Repository(named(root), members(root), root)
+            resolved = Path(root)
+            found[root] = Repository(named(resolved), members(resolved), resolved)
     return list(found.values())
 
 

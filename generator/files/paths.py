@@ -43,47 +43,186 @@ def read_file(path: Path, limit: int | None = None) -> bytes:
 
 def repo_relative(path: Path) -> str:
     """The spec's path relative to the root of its git repository, POSIX style."""
-    resolved = _resolve(path)
-    root = _git_root(resolved.parent)
-    return resolved.relative_to(root).as_posix() if root is not None else resolved.name
+    resolved = real_path(path)
+    folder, name = os.path.split(resolved)
+    root = _git_root(folder)
+    return resolved[len(root):].lstrip(os.sep).replace(os.sep, "/") if root is not None else name
 
 
 def in_repository(path: Path, fallback_root: Path) -> str:
     """`path` relative to the root of its git repository (else `fallback_root`), POSIX style:
     what `git apply` run from that root expects in a diff."""
     resolved = path.resolve()
-    root = _git_root(resolved.parent) or fallback_root.resolve()
+    root = _git_root_of(resolved.parent) or fallback_root.resolve()
     try:
         return resolved.relative_to(root).as_posix()
     except ValueError:  # outside both: the path as the user reads it
         return display_path(path)
 
 
-def _resolve(path: Path) -> Path:
-    """`path.resolve()`, with the folders above the spec's own resolved once per process (a
-    monorepo's specs share them): an lstat of the spec and of its folder instead of every part."""
-    absolute = os.path.abspath(path)
-    if os.pardir in path.parts or os.path.islink(absolute):
-        return path.resolve()  # `..` after a link is not lexical: the full resolution
-    return Path(_real_folder(os.path.dirname(absolute)), os.path.basename(absolute))
-
-
-@lru_cache(maxsize=1024)
-def _real_folder(folder: str) -> str:
-    parent = os.path.dirname(folder)
-    if parent == folder or os.path.islink(folder):
-        return os.path.realpath(folder)
-    return os.path.join(_real_folder(parent), os.path.basename(folder))
-
-
-@cache
-def _git_root(directory: Path) -> Path | None:
-    # Cached per directory: a monorepo's specs share every ancestor.
-    if (directory / ".git").exists():
-        return directory
-    return _git_root(directory.parent) if directory.parent != directory else None
-
-
 def git_root(directory: Path) -> Path | None:
     """The root of the git work tree holding `directory` (resolved), found without running git."""
-    return _git_root(directory.resolve())
+    return _git_root_of(directory.resolve())
+
+
+def _git_root_of(directory: Path) -> Path | None:
+    root = _git_root(str(directory))
+    return Path(root) if root is not None else None
+
+
+# What a run learns about the tree, each asked of the disk once per run: the real path of every path
+# it resolves (a folder's is its parent's plus its name unless it is a symbolic link: one lstat per new
+# folder) and the listing of every folder it lists. Check and generate start by dropping it
+# (`monorepo.forget`, `fastcheck.forget_listings`); nothing here changes the working directory.
+_REAL: dict[str, str] = {}
+_GIT_ROOTS: dict[str, str | None] = {}
+_LISTINGS: dict[str, Listing | None] = {}
+_SHARED: dict[Listing, Listing] = {}  # equal listings stored once: most app folders hold the same names
+# A folder of many entries (the apps, the charts, the Applications) is kept by its links alone: a run
+# asks it little else, and its names would make the run's memory grow with the number of apps.
+_LINKS_IN: dict[str, frozenset[str]] = {}
+_WHOLE = 128
+
+
+def forget() -> None:
+    """Drop what this run learned about the tree."""
+    for known in (_REAL, _GIT_ROOTS, _LISTINGS, _SHARED, _LINKS_IN):
+        known.clear()
+
+
+def real_path(path: str | os.PathLike[str]) -> str:
+    """`os.path.realpath(path)`, asking the disk only about the parts this run has not met yet."""
+    text = os.fspath(path)
+    if not os.path.isabs(text):
+        text = os.path.join(os.getcwd(), text)
+    cut = text.find(os.sep + "..")
+    if cut < 0:
+        return _real(os.path.normpath(text))
+    real = _real(os.path.normpath(text[:cut] or os.sep))
+    for part in text[cut:].split(os.sep):  # `..` after a link is not lexical: part by part, as realpath does
+        if part == "..":
+            real = os.path.dirname(real)
+        elif part and part != ".":
+            real = _real(os.path.join(real, part))
+    return real
+
+
+def resolve(path: Path) -> Path:
+    """`path.resolve()` for a path whose parts are no link loop (each part asked once per run)."""
+    return Path(real_path(path))
+
+
+def _real(path: str) -> str:
+    """The real path of an absolute, normal `path`."""
+    real = _REAL.get(path)
+    if real is None:
+        folder, name = os.path.split(path)
+        if not name or folder == path:
+            real = os.path.realpath(path)  # the root of the file system
+        else:
+            parent = _real(folder)
+            if is_link(parent, name):
+                real = os.path.realpath(path)
+            else:
+                real = path if parent == folder else os.path.join(parent, name)  # one string when they agree
+        _REAL[path] = real
+    return real
+
+
+def is_link(folder: str, name: str) -> bool:
+    """Whether `name` in the folder at real path `folder` is a symbolic link: from the folder's
+    listing when this run has it, else one lstat."""
+    known = _LISTINGS.get(folder)
+    if known is None:
+        links = _LINKS_IN.get(folder)
+        if links is not None:
+            return name in links
+    return name in known.links if known is not None else os.path.islink(os.path.join(folder, name))
+
+
+def known_listing(folder: str) -> Listing | None:
+    """The folder's listing if this run has taken it (see `listing`); None otherwise."""
+    return _LISTINGS.get(folder)
+
+
+class Listing(tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]):
+    """A folder's entries by kind, as `os.scandir` tells them without a stat of each: regular files,
+    folders (not links to one), symbolic links (whatever they point to), others (FIFOs, sockets...)."""
+
+    __slots__ = ()
+
+    @property
+    def files(self) -> frozenset[str]:
+        return self[0]
+
+    @property
+    def folders(self) -> frozenset[str]:
+        return self[1]
+
+    @property
+    def links(self) -> frozenset[str]:
+        return self[2]
+
+    def has(self, name: str) -> bool:
+        """Whether the folder holds an entry `name`, of any kind."""
+        return name in self[0] or name in self[1] or name in self[2] or name in self[3]
+
+    def is_file(self, folder: str, name: str) -> bool:
+        """`os.path.isfile` of `name` in this folder (a link is followed)."""
+        return name in self[0] or (name in self[2] and os.path.isfile(os.path.join(folder, name)))
+
+    def exists(self, folder: str, name: str) -> bool:
+        """`os.path.exists` of `name` in this folder (a link is followed)."""
+        if name in self[2]:
+            return os.path.exists(os.path.join(folder, name))
+        return name in self[0] or name in self[1] or name in self[3]
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def listing(folder: str) -> Listing | None:
+    """The entries of the folder at real path `folder`, listed once per run (one of many entries: its
+    links kept, listed again when asked again); None when it cannot be listed."""
+    try:
+        return _LISTINGS[folder]
+    except KeyError:
+        pass
+    kinds: tuple[list[str], list[str], list[str], list[str]] = ([], [], [], [])
+    files, folders, links, others = kinds
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:  # the type comes with the entry: no stat but for an unknown one
+                if entry.is_file(follow_symlinks=False):
+                    files.append(entry.name)
+                elif entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.name)
+                else:
+                    (links if entry.is_symlink() else others).append(entry.name)
+    except OSError:
+        found = None
+    else:
+        found = Listing(frozenset(names) if names else _NONE for names in kinds)
+        if len(files) + len(folders) + len(links) + len(others) > _WHOLE:
+            _LINKS_IN[folder] = found.links
+            return found
+        found = _SHARED.setdefault(found, found)
+    _LISTINGS[folder] = found
+    return found
+
+
+def _git_root(directory: str) -> str | None:
+    """The nearest folder at or above the real folder `directory` that holds `.git`."""
+    try:
+        return _GIT_ROOTS[directory]
+    except KeyError:
+        pass
+    parent = os.path.dirname(directory)
+    known = _LISTINGS.get(directory)
+    holds = known.exists(directory, ".git") if known is not None else os.path.exists(os.path.join(directory, ".git"))
+    above = None if holds or parent == directory else _git_root(parent)
+    if known is not None and not holds:
+        return above  # not kept: the listing answers again
+    root = directory if holds else above
+    _GIT_ROOTS[directory] = root
+    return root

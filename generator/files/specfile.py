@@ -9,13 +9,13 @@ from ..spec.loader import MAX_BYTES, Document, parse_document
 from ..spec import watch
 from ..spec.validation import LoadedSpec, validate
 from . import monorepo
-from .paths import display_path, read_file, repo_relative
+from .paths import display_path, read_file, repo_relative, resolve
 
 
 def load(path: Path) -> LoadedSpec:
     """Read, parse and validate one spec file; raise InvalidSpec with every problem."""
     shown = display_path(path)
-    return _load(path, shown, path.resolve())
+    return _load(path, shown, resolve(path))
 
 
 def _load(path: Path, shown: str, resolved: Path) -> LoadedSpec:
