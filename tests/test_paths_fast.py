@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shipspec.files import discovery, monorepo, paths
+from shipspec.files import discovery, fastcheck, monorepo, paths, workspace
+from shipspec.render.core import Output
 
 
 @pytest.mark.parametrize("shown", [
@@ -113,3 +114,65 @@ def _root_of(folder: Path) -> Path | None:
 
 def _git_root(folder: Path) -> Path | None:
     return next((candidate for candidate in (folder, *folder.parents) if (candidate / ".git").exists()), None)
+
+
+def test_the_stale_scan_probes_only_what_the_listings_show(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    (app / ".github" / "workflows").mkdir(parents=True)
+    (app / ".github" / "workflows" / "shipspec.yml").write_text("x")
+    (app / "Makefile").write_text("x")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / ".gitlab-ci.yml").write_text("x")
+    (app / ".gitlab-ci.yml").symlink_to(tmp_path / "elsewhere" / ".gitlab-ci.yml")
+    paths.forget()
+    where = fastcheck.Layout("x", "../charts", "charts/x", "argocd")
+    assert sorted(fastcheck.candidates(app, None, where)) == [
+        "app:.github/workflows/shipspec.yml", "app:.gitlab-ci.yml", "app:Makefile"]
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / ".github").symlink_to(app / ".github")  # a link on the way: probed
+    paths.forget()
+    assert sorted(fastcheck.candidates(tmp_path / "other", None, where)) == ["app:.github/workflows/shipspec.yml"]
+
+
+@pytest.mark.parametrize("link", ["Makefile", "charts", "charts/x", "charts/x/values.dev.yaml", "argocd",
+                                  "argocd/x-dev.yaml", "none"])
+def test_disk_path_refuses_the_same_links_from_what_the_run_knows(tmp_path: Path, monkeypatch, link: str) -> None:
+    app, charts, outside = tmp_path / "app", tmp_path / "charts", tmp_path / "outside"
+    for folder in (app, charts / "charts" / "x", charts / "argocd", outside / "charts" / "x", outside / "argocd"):
+        folder.mkdir(parents=True, exist_ok=True)
+    if link != "none":
+        place = app / link if link == "Makefile" else charts / link
+        if place.is_dir():
+            place.rename(tmp_path / "moved")
+        else:
+            place.unlink(missing_ok=True)
+        place.symlink_to(outside / link)
+    monkeypatch.chdir(app)
+    paths.forget()  # as check does first
+    outputs = [Output("app", "Makefile"), Output("charts", "charts/x/values.dev.yaml"), Output("charts", "argocd/x-dev.yaml")]
+    for output in outputs:
+        answers = []
+        for links in (None, {}, {}):  # asked now; then from the run's listings, twice
+            try:
+                answers.append(workspace.disk_path(output, Path("."), Path("../charts"), links))
+            except Exception as exc:  # noqa: BLE001 - the same refusal either way
+                answers.append(str(exc))
+        assert answers[0] == answers[1] == answers[2], (output, answers)
+        through = output.path == link or output.path.startswith(link + "/")
+        assert ("symbolic link" in str(answers[0])) == (through and (output.root == "app") == (link == "Makefile"))
+
+
+def test_read_file_reads_all_or_the_limit_plus_one(tmp_path: Path) -> None:
+    small, big, empty = tmp_path / "small", tmp_path / "big", tmp_path / "empty"
+    small.write_bytes(b"abc")
+    big.write_bytes(bytes(range(256)) * 1000)  # beyond one read
+    empty.write_bytes(b"")
+    assert paths.read_file(small) == b"abc"
+    assert paths.read_file(big) == big.read_bytes()
+    assert paths.read_file(empty) == b""
+    assert paths.read_file(big, 70_000) == big.read_bytes()[:70_001]
+    assert paths.read_file(small, 10) == b"abc"
+    with pytest.raises(FileNotFoundError):
+        paths.read_file(tmp_path / "missing")
+    with pytest.raises(IsADirectoryError):
+        paths.read_file(tmp_path)

@@ -20,7 +20,7 @@ from ..errors import InvalidSpec, Problem, ShipspecError
 from ..render import header
 from ..spec import defaults
 from . import fastcheck, monorepo, parallel, writer
-from .paths import SPEC_NAME, display_path, in_repository, real_path
+from .paths import SPEC_NAME, display_path, in_repository, run_real_path
 
 if TYPE_CHECKING:
     from ..render.monorepo import Member
@@ -171,7 +171,7 @@ def stale_files(app_dir: Path, charts: Path | None, where: fastcheck.Layout, spe
 
 
 def _at_monorepo_root(app_dir: Path) -> bool:
-    folder = real_path(app_dir)
+    folder = run_real_path(str(app_dir))
     return monorepo.is_root(folder) and not monorepo.owns_pipeline(Path(folder, SPEC_NAME))
 
 

@@ -140,50 +140,52 @@ def candidates(
     app_dir: Path, charts: Path | None, where: Layout, skip: Collection[str] = frozenset()
 ) -> dict[str, Path]:
     """Every file that may carry this app's header, keyed like the header's file list ("root:path");
-    only those next to the spec when `charts` is None; none whose key is in `skip` (no path built)."""
-    found = {key: app_dir / name for name in APP_FILES if (key := f"app:{name}") not in skip}
+    only those next to the spec when `charts` is None; none whose key is in `skip` (no path built),
+    and none that the run's folder listings show absent (nothing is opened to learn it)."""
+    app_real = paths.run_real_path(str(app_dir))
+    found = {key: app_dir / name for key, name in _APP_KEYS if key not in skip and paths.present(app_real, name)}
     if charts is None:
         return found
-    chart, manifests = charts / where.chart_path, charts / where.manifests
-    for entry in _files(chart):
+    charts_real = paths.run_real_path(str(charts))
+    for entry in _files(paths.real_below(charts_real, where.chart_path)):
         if (key := f"charts:{where.chart_path}/{entry}") not in skip:
-            found[key] = chart / entry
-    for entry in _prefixed(manifests, f"{where.name}-"):
+            found[key] = charts / where.chart_path / entry
+    for entry in _prefixed(paths.real_below(charts_real, where.manifests), f"{where.name}-"):
         if entry.endswith(".yaml") and (key := f"charts:{where.manifests}/{entry}") not in skip:
-            found[key] = manifests / entry
+            found[key] = charts / where.manifests / entry
     return found
 
 
-def _files(directory: Path) -> list[str]:
-    """The files in `directory`, but for the temp files a concurrent `generate` is about to rename:
-    they carry this app's header, and neither a proof nor the stale scan may count (or prune) them."""
-    try:
-        with os.scandir(directory) as entries:
-            return sorted(entry.name for entry in entries if entry.is_file() and not is_staged(entry.name))
-    except OSError:
+_APP_KEYS = tuple((f"app:{name}", name) for name in APP_FILES)
+
+
+def _files(folder: str) -> list[str]:
+    """The files in the real folder `folder` (a link to a file counts), but for the temp files a
+    concurrent `generate` is about to rename: they carry this app's header, and neither a proof nor
+    the stale scan may count (or prune) them."""
+    listing = paths.listing(folder)
+    if listing is None:
         return []
+    names = [name for name in listing.files if not (name.startswith(".") and is_staged(name))]
+    names += [name for name in listing.links if not is_staged(name) and os.path.isfile(os.path.join(folder, name))]
+    return sorted(names)
 
 
-# The manifests folder is shared by every app of a charts repo: listed once per
+# The manifests folder is shared by every app of a charts repo: its sorted names are kept for the
 # run, then searched by prefix, or a monorepo check would be quadratic.
-_LISTINGS: dict[tuple[int, int], list[str]] = {}  # by (device, inode): apps reach it by different paths
+_SORTED: dict[str, list[str]] = {}  # by real path: apps reach it by different paths
 
 
 def forget_listings() -> None:
     """Drop cached folder listings; every command run starts with this."""
-    _LISTINGS.clear()
+    _SORTED.clear()
     paths.forget()
 
 
-def _prefixed(directory: Path, prefix: str) -> Iterator[str]:
-    try:
-        status = os.stat(directory)
-    except OSError:
-        return
-    key = (status.st_dev, status.st_ino)
-    names = _LISTINGS.get(key)
+def _prefixed(directory: str, prefix: str) -> Iterator[str]:
+    names = _SORTED.get(directory)
     if names is None:
-        names = _LISTINGS[key] = _files(directory)
+        names = _SORTED[directory] = _files(directory)
     index = bisect.bisect_left(names, prefix)
     while index < len(names) and names[index].startswith(prefix):
         yield names[index]
@@ -227,6 +229,8 @@ def prove(spec_path: Path, charts_override: Path | None, *, app_only: bool = Fal
     # which the file-list digest then disowns (see `monorepo.owns_pipeline`).
     required = {f"app:{name}" for name in where.app_files[0 if monorepo.owns_pipeline(spec_path) else 1:]}
     places = candidates(spec_path.parent, None if app_only else charts, where)
+    if not required <= places.keys():
+        return None  # a file it must have is not there
     for key, path in places.items():
         read = _read(path)
         if read is None or not is_ours(read[0], where.name, shown):

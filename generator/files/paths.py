@@ -76,6 +76,9 @@ def _git_root_of(directory: Path) -> Path | None:
 # (`monorepo.forget`, `fastcheck.forget_listings`); nothing here changes the working directory.
 _REAL: dict[str, str] = {}
 _GIT_ROOTS: dict[str, str | None] = {}
+_RUN_REAL: dict[str, tuple[str, str]] = {}
+_LINK_FREE: dict[tuple[str, str], str | None] = {}
+_BELOW: dict[tuple[str, str], str] = {}
 _LISTINGS: dict[str, Listing | None] = {}
 _SHARED: dict[Listing, Listing] = {}  # equal listings stored once: most app folders hold the same names
 # A folder of many entries (the apps, the charts, the Applications) is kept by its links alone: a run
@@ -86,7 +89,7 @@ _WHOLE = 128
 
 def forget() -> None:
     """Drop what this run learned about the tree."""
-    for known in (_REAL, _GIT_ROOTS, _LISTINGS, _SHARED, _LINKS_IN):
+    for known in (_REAL, _GIT_ROOTS, _RUN_REAL, _LINK_FREE, _BELOW, _LISTINGS, _SHARED, _LINKS_IN):
         known.clear()
 
 
@@ -104,6 +107,18 @@ def real_path(path: str | os.PathLike[str]) -> str:
             real = os.path.dirname(real)
         elif part and part != ".":
             real = _real(os.path.join(real, part))
+    return real
+
+
+def real_below(folder: str, relative: str) -> str:
+    """`real_path` of `relative` below the real folder `folder`, kept for the run (apps share folders)."""
+    key = (folder, relative)
+    real = _BELOW.get(key)
+    if real is None:
+        if len(_BELOW) >= 64:  # an app's own folders are asked about together; shared ones again and again
+            _BELOW.clear()
+        path = os.path.join(folder, relative)
+        real = _BELOW[key] = real_path(path) if ".." in relative else _real(os.path.normpath(path))
     return real
 
 
@@ -129,15 +144,65 @@ def _real(path: str) -> str:
     return real
 
 
-def is_link(folder: str, name: str) -> bool:
+def run_real_path(path: str) -> str:
+    """`real_path`, kept by the path's text (with the working directory it was read from): a run's
+    apps name the same few folders over and over."""
+    cwd = os.getcwd()
+    known = _RUN_REAL.get(path)
+    if known is not None and known[0] == cwd:
+        return known[1]
+    if len(_RUN_REAL) >= 64:  # an app's folders are asked about together: a few are enough
+        _RUN_REAL.clear()
+    real = real_path(os.path.join(cwd, path))
+    _RUN_REAL[path] = (cwd, real)
+    return real
+
+
+def link_free(root: str, relative: str) -> str | None:
+    """The real path of the folder `relative` below `root` (as the run names it: see `run_real_path`)
+    when no folder on the way below `root` is a symbolic link; None when one is."""
+    return _link_free(run_real_path(root), relative) if relative else run_real_path(root)
+
+
+def _link_free(folder: str, relative: str) -> str | None:
+    key = (folder, relative)
+    try:
+        return _LINK_FREE[key]
+    except KeyError:
+        pass
+    head, _, name = relative.rpartition("/")
+    above = _link_free(folder, head) if head else folder
+    found = None if above is None or is_link(above, name) else os.path.join(above, name)
+    if len(_LINK_FREE) >= 64:  # apps share a few folders (charts/, argocd/) and ask for their own together
+        _LINK_FREE.clear()
+    _LINK_FREE[key] = found
+    return found
+
+
+def is_link(folder: str, name: str, *, listed: bool = False) -> bool:
     """Whether `name` in the folder at real path `folder` is a symbolic link: from the folder's
-    listing when this run has it, else one lstat."""
+    listing when this run has it (`listed`: list it now if not), else one lstat."""
     known = _LISTINGS.get(folder)
     if known is None:
         links = _LINKS_IN.get(folder)
         if links is not None:
             return name in links
+        known = listing(folder) if listed else None
     return name in known.links if known is not None else os.path.islink(os.path.join(folder, name))
+
+
+def present(folder: str, relative: str) -> bool:
+    """False when the run's listings show nothing at `relative` below the real folder `folder` (opening
+    it would fail); True when something may be there: an entry, a link on the way, an unlistable folder."""
+    known = listing(folder)
+    if known is None:
+        return True
+    head, below, rest = relative.partition("/")
+    if not below:
+        return known.has(relative)
+    if head in known.links:
+        return True
+    return head in known.folders and present(os.path.join(folder, head), rest)
 
 
 def known_listing(folder: str) -> Listing | None:

@@ -17,6 +17,7 @@ from ..render.core import Output
 from ..spec import valuepaths
 from ..spec.validation import LoadedSpec
 from ..spec.valuepaths import DEFAULT_TAG, TagPath
+from . import paths
 from .fastcheck import HEAD_BYTES  # our own overlay layout: a regex over its first bytes, no YAML parse
 from .paths import display_path, read_file
 
@@ -40,12 +41,16 @@ def charts_root(loaded: LoadedSpec, override: Path | None = None) -> Path | None
 
 def disk_path(output: Output, app_root: Path, charts: Path, links: dict[str, bool] | None = None) -> Path:
     """Where `output` lives; UsageError when a symbolic link would take it outside its root.
-    `links`: what is known of each folder on the way (an app's files share them), filled in."""
+
+    `links`: given by a caller that writes nothing while the run's caches live (check, which starts
+    with `paths.forget`): each folder is then asked once per run, the file itself by its folder's
+    listing (which the stale scan takes anyway). Without it, every part is asked now."""
     root = app_root if output.root == "app" else charts
+    shown = str(root)
     path = root / output.path
     # The spec's paths cannot climb out, but the tree can: a pull request may commit a
     # symlinked Makefile or chart folder pointing anywhere, and we would read or write there.
-    if _has_link_below(str(root), output.path, {} if links is None else links):
+    if _link_below(shown, output.path) if links is not None else _has_link_below(shown, output.path, {}):
         real, real_root = os.path.realpath(path), os.path.realpath(root)
         if os.path.commonpath([real, real_root]) != real_root:
             raise UsageError(
@@ -53,6 +58,14 @@ def disk_path(output: Output, app_root: Path, charts: Path, links: dict[str, boo
                 "shipspec only reads and writes inside the app's folder and the charts checkout: remove the link"
             )
     return path
+
+
+def _link_below(root: str, relative: str) -> bool:
+    """Whether a part of `relative` below `root` is a symbolic link, from what the run knows: each
+    folder asked once, the file answered by its folder's listing."""
+    folder, _, name = relative.rpartition("/")
+    real = paths.link_free(root, folder)
+    return real is None or paths.is_link(real, name, listed=True)
 
 
 def _has_link_below(root: str, relative: str, links: dict[str, bool]) -> bool:
