@@ -4,7 +4,6 @@ discovery and check's fast path stay cheap."""
 from __future__ import annotations
 
 import os
-from functools import cache, lru_cache
 from pathlib import Path
 
 SPEC_NAME = "shipspec.yaml"
@@ -17,17 +16,21 @@ def display_path(path: Path) -> str:
             return path.as_posix()
         normal = os.path.normpath(path)
         if normal != os.pardir and not normal.startswith(os.pardir + os.sep):
-            return Path(normal).as_posix()  # what relpath gives for a path below the working directory, without getcwd
+            # what relpath gives for a path below the working directory, without getcwd (or a new Path)
+            return normal if os.sep == "/" else Path(normal).as_posix()
         return Path(os.path.relpath(path)).as_posix()
     except ValueError:  # pragma: no cover - Windows drives
         return str(path)
+
+
+_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 def read_file(path: Path, limit: int | None = None) -> bytes:
     """A file's bytes (at most `limit` + 1 of them) in the fewest system calls: open, read to the end,
     close (`Path.read_bytes` adds an fstat, an ioctl and two lseeks per file; a buffered read of
     `limit` bytes maps a buffer that large). Raises OSError like `open`."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    fd = os.open(path, _READ)
     try:
         chunks, size, want = [], 0, 1 << 16
         while limit is None or size <= limit:
