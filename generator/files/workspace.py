@@ -44,10 +44,12 @@ def disk_path(output: Output, app_root: Path, charts: Path, links: dict[str, boo
 
     `links`: given by a caller that writes nothing while the run's caches live (check, which starts
     with `paths.forget`): each folder is then asked once per run, the file itself by its folder's
-    listing (which the stale scan takes anyway). Without it, every part is asked now."""
+    listing (which the stale scan takes anyway), and an overlay `current_tags` read comes back as the
+    very path it read. Without it, every part is asked now."""
     root = app_root if output.root == "app" else charts
     shown = str(root)
-    path = root / output.path
+    known = _read_paths.get((shown, output.path)) if links is not None and output.root == "charts" else None
+    path = known or root / output.path
     # The spec's paths cannot climb out, but the tree can: a pull request may commit a
     # symlinked Makefile or chart folder pointing anywhere, and we would read or write there.
     if _link_below(shown, output.path) if links is not None else _has_link_below(shown, output.path, {}):
@@ -87,14 +89,29 @@ def current_tags(loaded: LoadedSpec, charts: Path, contents: dict[Path, bytes | 
     `contents`: filled with each overlay's bytes (None: no such file), so that a caller comparing
     them does not read them again."""
     tags: dict[str, str] = {}
-    chart_dir = charts / (loaded.spec.charts.path or "")
+    chart_path = loaded.spec.charts.path or ""
     where = valuepaths.tag_path(loaded.spec.image)
+    if contents is not None:
+        _read_paths.clear()
+        shown = str(charts)
     for env in loaded.spec.environments:
-        path = chart_dir / (env.values_file or "")
-        tag = read_tag(path, where) if contents is None else _read_whole(path, where, contents)
+        if contents is None:
+            tag = read_tag(charts / chart_path / (env.values_file or ""), where)
+        else:
+            relative = f"{chart_path}/{env.values_file}" if chart_path and env.values_file else None
+            path = charts / relative if relative else charts / chart_path / (env.values_file or "")
+            if relative:
+                _read_paths[(shown, relative)] = path
+            tag = _read_whole(path, where, contents)
         if tag is not None:
             tags[env.name] = tag
     return tags
+
+
+# The overlays `current_tags` read into `contents` for the app being compared, by (charts, path in
+# it): `disk_path` (with `links`) hands back these very objects, so the caller's lookup of what was
+# read finds them without building and hashing new ones.
+_read_paths: dict[tuple[str, str], Path] = {}
 
 
 def _read_whole(path: Path, where: TagPath, contents: dict[Path, bytes | None]) -> str | None:
@@ -112,8 +129,7 @@ def _read_whole(path: Path, where: TagPath, contents: dict[Path, bytes | None]) 
 def read_tag(path: Path, where: TagPath = DEFAULT_TAG) -> str | None:
     """The tag the overlay at `path` holds at `where` (None when it holds none)."""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(HEAD_BYTES).decode("utf-8", errors="replace")
+        head = read_file(path, HEAD_BYTES - 1).decode("utf-8", errors="replace")
     except OSError:
         return None
     return _tag_in(head, path, where)
