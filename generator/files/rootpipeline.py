@@ -18,7 +18,7 @@ from ..render import header
 from ..spec import defaults
 from . import drift, fastcheck, writer
 from .monorepo import Repository, spec_sources
-from .paths import display_path
+from .paths import display_path, resolve
 
 if TYPE_CHECKING:
     from ..render.monorepo import Member
@@ -57,9 +57,9 @@ def members(repository: Repository, known: Known | None = None) -> list[Member]:
 def learn(known: Known, spec: Path, report: drift.AppReport) -> None:
     """Keep what an app's report tells of its spec for the root pipeline (see AppReport.member)."""
     if report.member is not None:
-        known[spec.resolve()] = report.member
+        known[resolve(spec)] = report.member
     elif report.status is drift.AppStatus.INVALID and report.problems:  # its load failed: these problems
-        known[spec.resolve()] = report.problems
+        known[resolve(spec)] = report.problems
 
 
 def render_root(repository: Repository, known: Known | None = None) -> tuple[Path, str]:
