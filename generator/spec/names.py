@@ -1,6 +1,17 @@
 """What Kubernetes, Helm, Docker and git accept as names, as plain predicates.
 
 Each check returns None when the value is fine, or the reason it is not.
+
+Most checks also have a fast pattern (`FAST`): a regex that matches only values
+the check accepts, so that pydantic-core accepts the usual value without calling
+Python; a value it does not match goes to the check, whose reason is the error.
+Those in `EXACT` match exactly the values the check accepts (the JSON Schema
+carries them for editors). They are written in the syntax that Rust's `regex`
+(pydantic-core's engine), ECMA-262 and Python's `re` read alike: explicit
+classes instead of `\\s`, `\\w` or `\\d` (Unicode-wide in some engines and not in
+others), no lookaround, no `--`, `&&` or `~~` in a class (set operations in
+Rust), no `.`; the model anchors them (`^(?:...)$`, where `$` is the end of the
+text in Rust and ECMA-262). tests/test_names_fast.py holds them to their checks.
 """
 
 from __future__ import annotations
@@ -302,3 +313,76 @@ def chart_version(value: str) -> str | None:
     if not _EXACT_VERSION.fullmatch(value):
         return "must be one exact chart version (e.g. 22.1.1), not a range: Argo CD deploys exactly this version"
     return None
+
+
+_BREAKS_LINE = re.compile("[\x00-\x1f\x7f\u2028\u2029]")  # one search, not a Python loop per character
+
+
+def one_line(value: str) -> str | None:
+    if not value.strip() or _BREAKS_LINE.search(value):
+        return "must be a non-empty single line without control characters"
+    return None
+
+
+class Fast:
+    """A regex that matches only values its check accepts; `exact`: all of them, up to `max_length`."""
+
+    __slots__ = ("pattern", "exact", "max_length")  # a plain class: a dataclass costs an exec at import
+
+    def __init__(self, pattern: str, *, exact: bool = False, max_length: int | None = None) -> None:
+        self.pattern = pattern
+        self.exact = exact
+        self.max_length = max_length
+
+    @property
+    def anchored(self) -> str:
+        return f"^(?:{self.pattern})$"
+
+
+def dns_label_fast(max_length: int) -> Fast:
+    return Fast(r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?", exact=True, max_length=max_length)
+
+
+_SPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # str.isspace(), Python's \s
+_BREAK = r"\x00-\x1f\x7f\u2028\u2029"  # _BREAKS_LINE
+_SEGMENT = r"[A-Za-z0-9_-][A-Za-z0-9._-]*"  # never '.', '..' or '.git'
+_GLOB_SEGMENT = r"[A-Za-z0-9_*?\[\]-][A-Za-z0-9._*?\[\]-]*"
+_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+# A first component without '.' is a path component even before a '/' (image_repository).
+_FIRST_PATH_PART = r"[a-z0-9]+(?:(?:_|__|-+)[a-z0-9]+)*"
+# A first component is a host when it holds '.' or ':' or a capital (or is localhost).
+_BRACKETED = r"\[[0-9a-fA-F:]+\]:[0-9]+|\[[0-9a-fA-F]*[:A-F][0-9a-fA-F:]*\]"
+_NUMBER = r"(?:0|[1-9][0-9]*)"
+
+DNS_LABEL_FAST = dns_label_fast(63)
+LABEL_VALUE_FAST = Fast(r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?", exact=True, max_length=63)
+LABEL_KEY_FAST = Fast(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?", max_length=63)  # keys without a prefix
+BRANCH_FAST = Fast(r"[a-z0-9_][a-z0-9_-]*(?:/[a-z0-9_][a-z0-9_-]*)*")
+RELATIVE_PATH_FAST = Fast(rf"(?:\.|{_SEGMENT})(?:/(?:\.|{_SEGMENT}))*")
+BUILD_PATH_FAST = Fast(rf"(?:\.\.?|{_SEGMENT})(?:/(?:\.\.?|{_SEGMENT}))*")
+WATCH_GLOB_FAST = Fast(rf"(?:\.\.?|{_GLOB_SEGMENT})(?:/(?:\.\.?|{_GLOB_SEGMENT}))*")
+FILE_NAME_FAST = Fast(_SEGMENT)
+ONE_LINE_FAST = Fast(rf"[^{_BREAK}]*[^{_BREAK}{_SPACE}][^{_BREAK}]*", exact=True)
+ENCRYPTED_FAST = Fast(r"[A-Za-z0-9+/]{40,}={0,2}", exact=True)
+VALUE_PATH_FAST = Fast(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*", exact=True)
+SECRET_NAME_FAST = Fast(r"[A-FH-Za-fh-z_][A-Za-z0-9_]*")  # not starting with a G: never GITHUB_
+RUNNER_LABEL_FAST = Fast(r"[A-Za-z0-9][A-Za-z0-9._-]*", exact=True, max_length=100)
+CI_IMAGE_FAST = Fast(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*", exact=True, max_length=255)
+IMAGE_TAG_FAST = Fast(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", exact=True, max_length=128)
+CHART_NAME_FAST = Fast(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?", exact=True)
+CHART_VERSION_FAST = Fast(
+    rf"v?{_NUMBER}\.{_NUMBER}\.{_NUMBER}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?", exact=True
+)
+SERVER_URL_FAST = Fast(rf"https?://[^/@{_SPACE}]+(?:/[^{_SPACE}]*)?", exact=True)
+IMAGE_REPOSITORY_FAST = Fast(
+    rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]+)?|{_BRACKETED}|{_FIRST_PATH_PART})"
+    rf"(?:/{_PATH_PART})+|{_PATH_PART}",
+    exact=True,
+    max_length=255,
+)
+# Without credentials by construction: a user name of letters, digits and dots is no token.
+GIT_URL_FAST = Fast(
+    r"(?:ssh|https)://(?:[A-Za-z0-9.]{1,31}@)?[A-Za-z0-9.:-]+/[!-~]*|file://[A-Za-z0-9.:-]*/[!-~]*"
+    r"|(?:[A-Za-z0-9._~-]+@)?[A-Za-z0-9][A-Za-z0-9.-]*:[!-.0-~][!-~]*"
+)
