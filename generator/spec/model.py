@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationInfo, field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -103,6 +106,10 @@ class Model(BaseModel):
         # Titles are the YAML keys, which is what an editor's hover should show.
         field_title_generator=lambda name, _info: to_camel(name),
         validate_default=False,
+        # Only Spec's validator is used (it builds every nested model); theirs would cost the import alone.
+        # For the same reason a model-valued field defaults to `{}` validated by it (validate_default),
+        # not to a call of the nested class.
+        defer_build=True,
     )
 
 
@@ -137,7 +144,7 @@ class Image(Model):
         7, ge=4, le=40, description="TAG = git rev-parse --short=<shaLength> HEAD."
     )
     value_paths: ValuePaths = Field(
-        default_factory=ValuePaths,
+        default_factory=dict, validate_default=True,
         description="Where the chart reads the image; default {repository: image.repository, tag: image.tag}.",
     )
 
@@ -309,39 +316,42 @@ class GitLab(Model):
     )
 
 
-def _default_environments() -> list[Environment]:
-    return [Environment(name=name) for name in DEFAULT_ENVIRONMENTS]
+def _default_environments() -> list[dict[str, str]]:
+    return [{"name": name} for name in DEFAULT_ENVIRONMENTS]
 
 
-def default_branches() -> dict[str, Branch]:
-    return {
-        "dev": Branch(deploy=["dev"], propose=["stag"]),
-        "staging": Branch(deploy=["stag"], cron=True),
-        "master": Branch(deploy=["stag"], propose=["prod"]),
-    }
-
-
-def single_environment_branches(env: str) -> dict[str, Branch]:
-    """SPEC 1.2: an app with one environment releases it from master by a direct commit."""
-    return {"master": Branch(deploy=[env])}
+def default_branches(environments: list[Environment]) -> dict[str, dict[str, Any]] | None:
+    """The branches table of a spec that sets none, as data for the model to validate (SPEC 1.2: the
+    default table with the default environments; one environment, released from master by a direct
+    commit); None when the spec must set it."""
+    if [env.name for env in environments] == list(DEFAULT_ENVIRONMENTS):
+        return {
+            "dev": {"deploy": ["dev"], "propose": ["stag"]},
+            "staging": {"deploy": ["stag"], "cron": True},
+            "master": {"deploy": ["stag"], "propose": ["prod"]},
+        }
+    if len(environments) == 1:
+        return {"master": {"deploy": [environments[0].name]}}
+    return None
 
 
 class Spec(Model):
     """shipspec v1: one app, its image, its charts and its environments."""
 
-    model_config = ConfigDict(title="shipspec v1 app spec")
+    model_config = ConfigDict(title="shipspec v1 app spec", defer_build=False)
 
     api_version: Literal["shipspec/v1"] = Field(description="Exactly shipspec/v1.")
     kind: Literal["App"] = Field(description="Exactly App.")
     name: AppName = Field(description="App name: DNS-1123 label, at most 53 characters (Helm release name).")
     team: LabelValue | None = Field(None, description="Label team=<team> on every Application.")
     image: Image = Field(description="The image CI builds and pushes: repository, Dockerfile, context, tag length.")
-    test: Test = Field(default_factory=Test, description="The test step.")
-    scan: Scan = Field(default_factory=Scan, description="Trivy image scan.")
+    test: Test = Field(default_factory=dict, validate_default=True, description="The test step.")
+    scan: Scan = Field(default_factory=dict, validate_default=True, description="Trivy image scan.")
     charts: Charts = Field(description="The charts repo: one Helm chart per app, values overlays and Argo CD manifests.")
-    argocd: ArgoCD = Field(default_factory=ArgoCD, description="Argo CD Applications.")
+    argocd: ArgoCD = Field(default_factory=dict, validate_default=True, description="Argo CD Applications.")
     environments: list[Environment] = Field(
         default_factory=_default_environments,
+        validate_default=True,
         min_length=1,
         max_length=MAX_ENVIRONMENTS,
         description="Promotion order; the last one is production.",
@@ -359,8 +369,11 @@ class Spec(Model):
         "../../libs/common/**; a change there affects the app (shipspec affected).",
     )
     branches: dict[BranchName, Branch] | None = Field(
-        None, max_length=MAX_BRANCHES, description="What each branch releases; default dev/staging/master with the default environments, "
-        "{master: {deploy: [<env>]}} with a single environment; required otherwise."
+        None,
+        max_length=MAX_BRANCHES,
+        validate_default=True,  # _default_branches
+        description="What each branch releases; default dev/staging/master with the default environments, "
+        "{master: {deploy: [<env>]}} with a single environment; required otherwise.",
     )
     install: InstallRequirement | None = Field(
         None,
@@ -373,32 +386,47 @@ class Spec(Model):
         description="Which CI pipeline generate writes: .travis.yml (travis), .github/workflows/shipspec.yml "
         "(github) or .gitlab-ci.yml (gitlab).",
     )
-    travis: Travis = Field(default_factory=Travis, description="Travis CI settings.")
+    travis: Travis = Field(default_factory=dict, validate_default=True, description="Travis CI settings.")
     github: GitHub = Field(
-        default_factory=GitHub, description="GitHub Actions settings (runner label, charts token secret), used with `ci: github`."
+        default_factory=dict,
+        validate_default=True,
+        description="GitHub Actions settings (runner label, charts token secret), used with `ci: github`.",
     )
     gitlab: GitLab = Field(
-        default_factory=GitLab, description="GitLab CI settings (job image, charts token variable), used with `ci: gitlab`."
+        default_factory=dict,
+        validate_default=True,
+        description="GitLab CI settings (job image, charts token variable), used with `ci: gitlab`.",
     )
 
     @model_validator(mode="after")
     def _resolve_defaults(self) -> Spec:
-        self.charts.path = self.charts.path or defaults.chart_path(self.name)
-        self.charts.review = self.charts.review or hosts.review_api(self.charts.repo)
-        paths = self.image.value_paths
-        if paths.ref is None:
-            paths.repository = paths.repository or "image.repository"
-            paths.tag = paths.tag or "image.tag"
-        resolved = defaults.namespaces(self.name, [(env.name, env.server, env.namespace) for env in self.environments])
-        for env, namespace in zip(self.environments, resolved):
-            env.namespace = namespace
-        for env in self.environments:
-            env.values_file = env.values_file or defaults.values_file(env.name)
-        if self.branches is None and self.uses_default_environments:
-            self.branches = default_branches()
-        elif self.branches is None and len(self.environments) == 1:
-            self.branches = single_environment_branches(self.environments[0].name)
+        # Only what the spec leaves unset is assigned (a set value is never empty in a valid model).
+        charts, paths, environments = self.charts, self.image.value_paths, self.environments
+        if charts.path is None:
+            charts.path = defaults.chart_path(self.name)
+        if charts.review is None:
+            charts.review = hosts.review_api(charts.repo)
+        if paths.ref is None and paths.repository is None:
+            paths.repository = "image.repository"
+        if paths.ref is None and paths.tag is None:
+            paths.tag = "image.tag"
+        if None in [env.namespace for env in environments]:
+            resolved = defaults.namespaces(self.name, [(env.name, env.server, env.namespace) for env in environments])
+            for env, namespace in zip(environments, resolved):
+                env.namespace = namespace
+        for env in environments:
+            if env.values_file is None:
+                env.values_file = defaults.values_file(env.name)
         return self
+
+    @field_validator("branches", mode="before")
+    @classmethod
+    def _default_branches(cls, value: Any, info: ValidationInfo) -> Any:
+        # Before validation, not in _resolve_defaults: the table is data that pydantic-core validates with
+        # the rest, instead of three Branch models built in Python. A table the spec leaves to shipspec
+        # is then not among the spec's set fields (rules.check relies on that).
+        environments = info.data.get("environments")
+        return default_branches(environments) if value is None and environments is not None else value
 
     @property
     def uses_default_environments(self) -> bool:
