@@ -150,7 +150,7 @@ def test_model_decides_as_the_rule(name: str, data: st.DataObject) -> None:
         [error] = exc.errors()
         assert error["type"] == model.RULE_ERROR
         assert reason is not None
-        assert (model.RULES[error["ctx"]["rule"]](value) if "ctx" in error else error["msg"]) == reason
+        assert (model.NAME_RULES[error["ctx"]["rule"]](value) if "ctx" in error else error["msg"]) == reason
     else:
         assert reason is None
 

@@ -27,8 +27,8 @@ MAX_BRANCHES = 100
 MAX_WATCH = 100
 
 
-RULE_ERROR = "shipspec"  # the error type of a broken name rule; RULES[its context's "rule"], when set, says why
-RULES: dict[str, Callable[[str], str | None]] = {}
+RULE_ERROR = "shipspec"  # the error type of a broken name rule
+NAME_RULES: dict[str, Callable[[str], str | None]] = {}  # the rule an error's context names, which says why
 
 
 class _Rule:
@@ -44,7 +44,7 @@ class _Rule:
         self.fast = fast
         # By name: a function in an error's context costs pydantic far more to build the schema.
         self.name = f"{check.__module__}.{check.__qualname__}"
-        RULES[self.name] = check
+        NAME_RULES[self.name] = check
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         text = handler(source)
@@ -73,8 +73,6 @@ class _Rule:
         if reason:
             raise PydanticCustomError(RULE_ERROR, reason)
         return value
-
-
 
 
 def _app_name(value: str) -> str | None:
