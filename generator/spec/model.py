@@ -7,12 +7,14 @@ complete, typed object.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Callable, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationInfo, field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 
 from . import defaults, hosts, names, requirement
 
@@ -25,40 +27,73 @@ MAX_BRANCHES = 100
 MAX_WATCH = 100
 
 
-def _rule(check: Callable[[str], str | None]) -> AfterValidator:
-    def validate(value: str) -> str:
-        reason = check(value)
+RULE_ERROR = "shipspec"  # the error type of a broken name rule
+NAME_RULES: dict[str, Callable[[str], str | None]] = {}  # the rule an error's context names, which says why
+
+
+class _Rule:
+    """A name rule on a string: `check` says why a value breaks it. A value its fast pattern matches is
+    accepted in pydantic-core without calling Python; any other goes to `check`. Either way a broken
+    value is one error of type RULE_ERROR whose message is the reason, or whose context names the rule
+    that gives it."""
+
+    __slots__ = ("check", "fast", "name")  # a plain class: a dataclass costs an exec per class at import
+
+    def __init__(self, check: Callable[[str], str | None], fast: names.Fast | None = None) -> None:
+        self.check = check
+        self.fast = fast
+        # By name: a function in an error's context costs pydantic far more to build the schema.
+        self.name = f"{check.__module__}.{check.__qualname__}"
+        NAME_RULES[self.name] = check
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        text = handler(source)
+        if self.fast is None:
+            return core_schema.no_info_after_validator_function(self._validate, text)
+        matches = core_schema.str_schema(pattern=self.fast.anchored, max_length=self.fast.max_length, strict=True)
+        decided = core_schema.union_schema(
+            [matches, core_schema.no_info_plain_validator_function(self._validate)],
+            mode="left_to_right",
+            custom_error_type=RULE_ERROR,
+            custom_error_message="breaks a name rule",
+            custom_error_context={"rule": self.name},
+        )
+        return core_schema.chain_schema([text, decided])
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> Any:
+        result = handler(schema)
+        if self.fast is not None and self.fast.exact:
+            result["pattern"] = self.fast.anchored
+            if self.fast.max_length is not None:
+                result["maxLength"] = self.fast.max_length
+        return result
+
+    def _validate(self, value: str) -> str:
+        reason = self.check(value)
         if reason:
-            raise PydanticCustomError("shipspec", reason)
+            raise PydanticCustomError(RULE_ERROR, reason)
         return value
 
-    return AfterValidator(validate)
+
+def _app_name(value: str) -> str | None:
+    return names.dns_label(value, 53)
 
 
-_BREAKS_LINE = re.compile("[\x00-\x1f\x7f\u2028\u2029]")  # one search, not a Python loop per character
-
-
-def _one_line(value: str) -> str | None:
-    if not value.strip() or _BREAKS_LINE.search(value):
-        return "must be a non-empty single line without control characters"
-    return None
-
-
-AppName = Annotated[str, _rule(lambda v: names.dns_label(v, 53))]
-DnsLabel = Annotated[str, _rule(names.dns_label)]
-LabelValue = Annotated[str, _rule(names.label_value)]
-LabelKey = Annotated[str, _rule(names.label_key)]
-BranchName = Annotated[str, _rule(names.branch)]
-RelPath = Annotated[str, _rule(names.relative_path)]
-BuildPath = Annotated[str, _rule(names.build_path)]
-FileName = Annotated[str, _rule(names.file_name)]
-OneLine = Annotated[str, _rule(_one_line)]
-Encrypted = Annotated[str, _rule(names.encrypted)]
-ValuePath = Annotated[str, _rule(names.value_path)]
+AppName = Annotated[str, _Rule(_app_name, names.dns_label_fast(53))]
+DnsLabel = Annotated[str, _Rule(names.dns_label, names.DNS_LABEL_FAST)]
+LabelValue = Annotated[str, _Rule(names.label_value, names.LABEL_VALUE_FAST)]
+LabelKey = Annotated[str, _Rule(names.label_key, names.LABEL_KEY_FAST)]
+BranchName = Annotated[str, _Rule(names.branch, names.BRANCH_FAST)]
+RelPath = Annotated[str, _Rule(names.relative_path, names.RELATIVE_PATH_FAST)]
+BuildPath = Annotated[str, _Rule(names.build_path, names.BUILD_PATH_FAST)]
+FileName = Annotated[str, _Rule(names.file_name, names.FILE_NAME_FAST)]
+OneLine = Annotated[str, _Rule(names.one_line, names.ONE_LINE_FAST)]
+Encrypted = Annotated[str, _Rule(names.encrypted, names.ENCRYPTED_FAST)]
+ValuePath = Annotated[str, _Rule(names.value_path, names.VALUE_PATH_FAST)]
 Notify = Literal["always", "never", "change"]
-SecretName = Annotated[str, _rule(names.secret_name)]
-InstallRequirement = Annotated[str, _rule(requirement.check)]
-WatchGlob = Annotated[str, _rule(names.watch_glob)]
+SecretName = Annotated[str, _Rule(names.secret_name, names.SECRET_NAME_FAST)]
+InstallRequirement = Annotated[str, _Rule(requirement.check)]
+WatchGlob = Annotated[str, _Rule(names.watch_glob, names.WATCH_GLOB_FAST)]
 
 
 class Model(BaseModel):
@@ -69,6 +104,10 @@ class Model(BaseModel):
         # Titles are the YAML keys, which is what an editor's hover should show.
         field_title_generator=lambda name, _info: to_camel(name),
         validate_default=False,
+        # Only Spec's validator is used (it builds every nested model); theirs would cost the import alone.
+        # For the same reason a model-valued field defaults to `{}` validated by it (validate_default),
+        # not to a call of the nested class.
+        defer_build=True,
     )
 
 
@@ -94,7 +133,7 @@ class ValuePaths(Model):
 class Image(Model):
     """The Docker image CI builds, tags with the git short sha and pushes."""
 
-    repository: Annotated[str, _rule(names.image_repository)] = Field(
+    repository: Annotated[str, _Rule(names.image_repository, names.IMAGE_REPOSITORY_FAST)] = Field(
         description="Docker image reference without tag or digest; the registry host is optional."
     )
     dockerfile: BuildPath = Field("Dockerfile", description="Dockerfile path, relative to the spec.")
@@ -103,7 +142,7 @@ class Image(Model):
         7, ge=4, le=40, description="TAG = git rev-parse --short=<shaLength> HEAD."
     )
     value_paths: ValuePaths = Field(
-        default_factory=ValuePaths,
+        default_factory=dict, validate_default=True,
         description="Where the chart reads the image; default {repository: image.repository, tag: image.tag}.",
     )
 
@@ -127,7 +166,7 @@ class Scan(Model):
     )
     ignore_unfixed: bool = Field(True, description="Skip vulnerabilities that have no fix yet.")
     fail_build: bool = Field(False, description="false: report only (--exit-code 0); true: gate (--exit-code 1).")
-    image: Annotated[str, _rule(names.image_reference)] | None = Field(
+    image: Annotated[str, _Rule(names.image_reference)] | None = Field(
         None,
         description="The Trivy image to run (TRIVY_IMAGE), with a tag or digest, e.g. pinned by digest; "
         "default the Trivy release shipspec pins.",
@@ -137,23 +176,25 @@ class Scan(Model):
 class PublishedChart(Model):
     """A published chart deployed unmodified; charts.path then holds only the values overlays."""
 
-    repo_url: Annotated[str, _rule(names.helm_repo_url)] = Field(
+    repo_url: Annotated[str, _Rule(names.helm_repo_url)] = Field(
         alias="repoURL", title="repoURL",
         description="The Helm repository URL (https://...), or oci://<registry>/<path> for an OCI registry.",
     )
-    name: Annotated[str, _rule(names.chart_name)] = Field(description="The chart's name in that repository.")
-    version: Annotated[str, _rule(names.chart_version)] = Field(
+    name: Annotated[str, _Rule(names.chart_name, names.CHART_NAME_FAST)] = Field(
+        description="The chart's name in that repository."
+    )
+    version: Annotated[str, _Rule(names.chart_version, names.CHART_VERSION_FAST)] = Field(
         description="One exact chart version (no ranges): what Argo CD deploys."
     )
 
 
 class Charts(Model):
-    repo: Annotated[str, _rule(names.git_url)] = Field(
+    repo: Annotated[str, _Rule(names.git_url, names.GIT_URL_FAST)] = Field(
         description="The charts repo: scp-like ssh, ssh://, https:// or file:// git URL."
     )
     branch: BranchName = Field("master", description="Argo CD tracks this branch; releases commit to it.")
     path: RelPath | None = Field(None, description="The chart folder inside the charts repo; default charts/<name>.")
-    checkout: Annotated[str, _rule(_one_line)] = Field(
+    checkout: OneLine = Field(
         defaults.CHECKOUT,
         description="A local checkout of the charts repo, relative to the spec, where generate and check work.",
     )
@@ -185,20 +226,20 @@ class ArgoCD(Model):
     cascade_delete: bool = Field(True, description="Add the finalizer resources-finalizer.argocd.argoproj.io.")
     prune: bool = Field(False, description="syncPolicy.automated.prune.")
     self_heal: bool = Field(False, description="syncPolicy.automated.selfHeal.")
-    sync_options: list[Annotated[str, _rule(_one_line)]] = Field(
+    sync_options: list[OneLine] = Field(
         default_factory=list, description="syncPolicy.syncOptions, e.g. CreateNamespace=true."
     )
     labels: dict[LabelKey, LabelValue] = Field(
         default_factory=dict, description="Extra labels on every Application."
     )
     notify: ArgoNotify | None = Field(None, description="Argo CD notifications subscription.")
-    server: Annotated[str, _rule(names.argocd_server)] | None = Field(
+    server: Annotated[str, _Rule(names.argocd_server)] | None = Field(
         None,
         description="The Argo CD API server (https://...; http:// only for a loopback address) that reports what "
         "runs; setting it turns on the promotion gate (`shipspec gate`, make <env>-gate) and live columns in "
         "`status`.",
     )
-    gate_timeout: Annotated[str, _rule(names.duration)] = Field(
+    gate_timeout: Annotated[str, _Rule(names.duration)] = Field(
         "20m", description="How long the pipeline waits for the gate: a duration like 90s, 20m or 1h30m."
     )
 
@@ -210,7 +251,7 @@ class Environment(Model):
         description="Destination namespace; default the app's name, or <name>-<env> where the app's name would "
         "share this environment's server and namespace with another environment.",
     )
-    server: Annotated[str, _rule(names.server_url)] = Field(
+    server: Annotated[str, _Rule(names.server_url, names.SERVER_URL_FAST)] = Field(
         "https://kubernetes.default.svc", description="The Argo CD destination cluster."
     )
     values_file: FileName | None = Field(None, description="Values overlay file name; default values.<env>.yaml.")
@@ -221,7 +262,7 @@ class Environment(Model):
         "`shipspec import` sets it where an adopted Application runs another one (Argo CD's default is the "
         "Application's name).",
     )
-    pin: Annotated[str, _rule(names.image_tag)] | None = Field(
+    pin: Annotated[str, _Rule(names.image_tag, names.IMAGE_TAG_FAST)] | None = Field(
         None, description="Freeze this environment at this image tag (rollback)."
     )
     values: dict[str, Any] = Field(default_factory=dict, description="Helm value overrides for this environment.")
@@ -240,7 +281,7 @@ class Slack(Model):
 
 
 class Travis(Model):
-    dist: Annotated[str, _rule(names.dns_label)] = Field("jammy", description="Travis build image.")
+    dist: DnsLabel = Field("jammy", description="Travis build image.")
     secure: list[Encrypted] = Field(
         default_factory=list, description="`travis encrypt` outputs (DOCKER_USER, DOCKER_PASS, GITHUB_TOKEN, ...)."
     )
@@ -250,7 +291,7 @@ class Travis(Model):
 class GitHub(Model):
     """GitHub Actions settings, used with `ci: github`."""
 
-    runs_on: Annotated[str, _rule(names.runner_label)] = Field(
+    runs_on: Annotated[str, _Rule(names.runner_label, names.RUNNER_LABEL_FAST)] = Field(
         "ubuntu-24.04", description="The runner label of every job."
     )
     charts_token: SecretName = Field(
@@ -263,7 +304,7 @@ class GitHub(Model):
 class GitLab(Model):
     """GitLab CI settings, used with `ci: gitlab`."""
 
-    image: Annotated[str, _rule(names.ci_image)] = Field(
+    image: Annotated[str, _Rule(names.ci_image, names.CI_IMAGE_FAST)] = Field(
         "docker:27", description="The job image (docker CLI, Alpine), run with a docker:27-dind service."
     )
     charts_token: SecretName = Field(
@@ -273,39 +314,42 @@ class GitLab(Model):
     )
 
 
-def _default_environments() -> list[Environment]:
-    return [Environment(name=name) for name in DEFAULT_ENVIRONMENTS]
+def _default_environments() -> list[dict[str, str]]:
+    return [{"name": name} for name in DEFAULT_ENVIRONMENTS]
 
 
-def default_branches() -> dict[str, Branch]:
-    return {
-        "dev": Branch(deploy=["dev"], propose=["stag"]),
-        "staging": Branch(deploy=["stag"], cron=True),
-        "master": Branch(deploy=["stag"], propose=["prod"]),
-    }
-
-
-def single_environment_branches(env: str) -> dict[str, Branch]:
-    """SPEC 1.2: an app with one environment releases it from master by a direct commit."""
-    return {"master": Branch(deploy=[env])}
+def default_branches(environments: list[Environment]) -> dict[str, dict[str, Any]] | None:
+    """The branches table of a spec that sets none, as data for the model to validate (SPEC 1.2: the
+    default table with the default environments; one environment, released from master by a direct
+    commit); None when the spec must set it."""
+    if [env.name for env in environments] == list(DEFAULT_ENVIRONMENTS):
+        return {
+            "dev": {"deploy": ["dev"], "propose": ["stag"]},
+            "staging": {"deploy": ["stag"], "cron": True},
+            "master": {"deploy": ["stag"], "propose": ["prod"]},
+        }
+    if len(environments) == 1:
+        return {"master": {"deploy": [environments[0].name]}}
+    return None
 
 
 class Spec(Model):
     """shipspec v1: one app, its image, its charts and its environments."""
 
-    model_config = ConfigDict(title="shipspec v1 app spec")
+    model_config = ConfigDict(title="shipspec v1 app spec", defer_build=False)
 
     api_version: Literal["shipspec/v1"] = Field(description="Exactly shipspec/v1.")
     kind: Literal["App"] = Field(description="Exactly App.")
     name: AppName = Field(description="App name: DNS-1123 label, at most 53 characters (Helm release name).")
     team: LabelValue | None = Field(None, description="Label team=<team> on every Application.")
     image: Image = Field(description="The image CI builds and pushes: repository, Dockerfile, context, tag length.")
-    test: Test = Field(default_factory=Test, description="The test step.")
-    scan: Scan = Field(default_factory=Scan, description="Trivy image scan.")
+    test: Test = Field(default_factory=dict, validate_default=True, description="The test step.")
+    scan: Scan = Field(default_factory=dict, validate_default=True, description="Trivy image scan.")
     charts: Charts = Field(description="The charts repo: one Helm chart per app, values overlays and Argo CD manifests.")
-    argocd: ArgoCD = Field(default_factory=ArgoCD, description="Argo CD Applications.")
+    argocd: ArgoCD = Field(default_factory=dict, validate_default=True, description="Argo CD Applications.")
     environments: list[Environment] = Field(
         default_factory=_default_environments,
+        validate_default=True,
         min_length=1,
         max_length=MAX_ENVIRONMENTS,
         description="Promotion order; the last one is production.",
@@ -323,8 +367,11 @@ class Spec(Model):
         "../../libs/common/**; a change there affects the app (shipspec affected).",
     )
     branches: dict[BranchName, Branch] | None = Field(
-        None, max_length=MAX_BRANCHES, description="What each branch releases; default dev/staging/master with the default environments, "
-        "{master: {deploy: [<env>]}} with a single environment; required otherwise."
+        None,
+        max_length=MAX_BRANCHES,
+        validate_default=True,  # _default_branches
+        description="What each branch releases; default dev/staging/master with the default environments, "
+        "{master: {deploy: [<env>]}} with a single environment; required otherwise.",
     )
     install: InstallRequirement | None = Field(
         None,
@@ -337,32 +384,47 @@ class Spec(Model):
         description="Which CI pipeline generate writes: .travis.yml (travis), .github/workflows/shipspec.yml "
         "(github) or .gitlab-ci.yml (gitlab).",
     )
-    travis: Travis = Field(default_factory=Travis, description="Travis CI settings.")
+    travis: Travis = Field(default_factory=dict, validate_default=True, description="Travis CI settings.")
     github: GitHub = Field(
-        default_factory=GitHub, description="GitHub Actions settings (runner label, charts token secret), used with `ci: github`."
+        default_factory=dict,
+        validate_default=True,
+        description="GitHub Actions settings (runner label, charts token secret), used with `ci: github`.",
     )
     gitlab: GitLab = Field(
-        default_factory=GitLab, description="GitLab CI settings (job image, charts token variable), used with `ci: gitlab`."
+        default_factory=dict,
+        validate_default=True,
+        description="GitLab CI settings (job image, charts token variable), used with `ci: gitlab`.",
     )
 
     @model_validator(mode="after")
     def _resolve_defaults(self) -> Spec:
-        self.charts.path = self.charts.path or defaults.chart_path(self.name)
-        self.charts.review = self.charts.review or hosts.review_api(self.charts.repo)
-        paths = self.image.value_paths
-        if paths.ref is None:
-            paths.repository = paths.repository or "image.repository"
-            paths.tag = paths.tag or "image.tag"
-        resolved = defaults.namespaces(self.name, [(env.name, env.server, env.namespace) for env in self.environments])
-        for env, namespace in zip(self.environments, resolved):
-            env.namespace = namespace
-        for env in self.environments:
-            env.values_file = env.values_file or defaults.values_file(env.name)
-        if self.branches is None and self.uses_default_environments:
-            self.branches = default_branches()
-        elif self.branches is None and len(self.environments) == 1:
-            self.branches = single_environment_branches(self.environments[0].name)
+        # Only what the spec leaves unset is assigned (a set value is never empty in a valid model).
+        charts, paths, environments = self.charts, self.image.value_paths, self.environments
+        if charts.path is None:
+            charts.path = defaults.chart_path(self.name)
+        if charts.review is None:
+            charts.review = hosts.review_api(charts.repo)
+        if paths.ref is None and paths.repository is None:
+            paths.repository = "image.repository"
+        if paths.ref is None and paths.tag is None:
+            paths.tag = "image.tag"
+        if None in [env.namespace for env in environments]:
+            resolved = defaults.namespaces(self.name, [(env.name, env.server, env.namespace) for env in environments])
+            for env, namespace in zip(environments, resolved):
+                env.namespace = namespace
+        for env in environments:
+            if env.values_file is None:
+                env.values_file = defaults.values_file(env.name)
         return self
+
+    @field_validator("branches", mode="before")
+    @classmethod
+    def _default_branches(cls, value: Any, info: ValidationInfo) -> Any:
+        # Before validation, not in _resolve_defaults: the table is data that pydantic-core validates with
+        # the rest, instead of three Branch models built in Python. A table the spec leaves to shipspec
+        # is then not among the spec's set fields (rules.check relies on that).
+        environments = info.data.get("environments")
+        return default_branches(environments) if value is None and environments is not None else value
 
     @property
     def uses_default_environments(self) -> bool:

@@ -21,17 +21,17 @@ import re
 
 PROJECT = "shipspec"
 # PEP 440's canonical public version (its appendix), plus a local label; no wildcard.
-_VERSION = re.compile(
+_VERSION = (
     r"(?:[1-9][0-9]*!)?(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*(?:(?:a|b|rc)(?:0|[1-9][0-9]*))?"
     r"(?:\.post(?:0|[1-9][0-9]*))?(?:\.dev(?:0|[1-9][0-9]*))?(?:\+[a-z0-9]+(?:\.[a-z0-9]+)*)?"
 )
-_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
-_URL_CHARS = re.compile(r"[A-Za-z0-9._~:/@%+=&?#!,-]+")
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_URL_CHARS = r"[A-Za-z0-9._~:/@%+=&?#!,-]+"
 _HOST_PATH = r"[A-Za-z0-9.-]+(?::[0-9]+)?/[A-Za-z0-9._~/%+-]+"
-_GIT = re.compile(rf"git\+(?:https|ssh)://(?:[A-Za-z0-9._-]+@)?{_HOST_PATH}@(?P<ref>[^@#?]*)")
-_ARCHIVE = re.compile(rf"https://{_HOST_PATH}\.(?:tar\.gz|zip|whl)#(?P<fragment>.*)")
-_SHA = re.compile(r"[0-9a-f]{40}")
-_HASH = re.compile(r"sha256=[0-9a-f]{64}")
+_GIT = rf"git\+(?:https|ssh)://(?:[A-Za-z0-9._-]+@)?{_HOST_PATH}@(?P<ref>[^@#?]*)"
+_ARCHIVE = rf"https://{_HOST_PATH}\.(?:tar\.gz|zip|whl)#(?P<fragment>.*)"
+_SHA = r"[0-9a-f]{40}"
+_HASH = r"sha256=[0-9a-f]{64}"
 EXAMPLES = (
     "pin one version (shipspec==1.2.3), one commit (shipspec @ git+https://github.com/acme/shipspec@<40-hex sha>) "
     "or one archive by its hash (shipspec @ https://example.com/shipspec-1.2.3.tar.gz#sha256=<64 hex>)"
@@ -46,7 +46,7 @@ def normalized(name: str) -> str:
 
 def check(value: str) -> str | None:
     """None when `value` pins shipspec exactly, else the reason it does not."""
-    name_match = _NAME.match(value)
+    name_match = re.match(_NAME, value)
     if name_match is None:
         return f"must be a pip requirement naming {PROJECT}: {EXAMPLES}"
     name, rest = name_match.group(), value[name_match.end():]
@@ -63,7 +63,7 @@ def check(value: str) -> str | None:
         return _direct(stripped[1:].strip())
     if stripped.startswith("==") and not stripped.startswith("==="):
         version = stripped[2:].strip()
-        if _VERSION.fullmatch(version):
+        if re.fullmatch(_VERSION, version):
             return None
         if "*" in version:
             return f"the wildcard in {version!r} is a range, which {_UNPINNED}; {EXAMPLES}"
@@ -72,19 +72,19 @@ def check(value: str) -> str | None:
 
 
 def _direct(url: str) -> str | None:
-    if not _URL_CHARS.fullmatch(url):
+    if not re.fullmatch(_URL_CHARS, url):
         return f"the URL {url!r} has a blank, quote, '$', brace or backslash; {EXAMPLES}"
-    git = _GIT.fullmatch(url)
+    git = re.fullmatch(_GIT, url)
     if git is not None:
-        if _SHA.fullmatch(git["ref"]):
+        if re.fullmatch(_SHA, git["ref"]):
             return None
         return (f"pins git ref {git['ref']!r}, not a full 40-hex commit sha: a branch or tag can move, and a short "
                 f"sha can become ambiguous; {EXAMPLES}")
     if url.startswith(("git+https://", "git+ssh://")):
         return f"a git URL must end with @<40-hex commit sha> and carry no fragment or query; {EXAMPLES}"
-    archive = _ARCHIVE.fullmatch(url) or _ARCHIVE.fullmatch(url + "#")
+    archive = re.fullmatch(_ARCHIVE, url) or re.fullmatch(_ARCHIVE, url + "#")
     if archive is not None:
-        if _HASH.fullmatch(archive["fragment"]):
+        if re.fullmatch(_HASH, archive["fragment"]):
             return None
         return f"an archive must end with #sha256=<64 hex>: else CI installs whatever the URL serves; {EXAMPLES}"
     return f"a direct reference must be a git+https:// or git+ssh:// URL or an https:// archive; {EXAMPLES}"

@@ -10,6 +10,8 @@ from .defaults import destination
 from .model import Spec
 
 Loc = tuple[str | int, ...]
+Owned = list[tuple[str, valuepaths.Keys]]  # valuepaths.owned: (field of image.valuePaths, its keys)
+Sources = list[tuple[dict[str, Any], Loc]]  # the values a spec sets, and where
 
 
 class Finding(NamedTuple):
@@ -25,11 +27,21 @@ NOTIFY_PREFIX = "notifications.argoproj.io/subscribe."  # the Application templa
 
 
 def check(spec: Spec) -> list[Finding]:
-    """Every cross-field problem of a valid model."""
-    found = [
-        *_environments(spec), *_branches(spec), *_labels(spec), *_kubernetes_keys(spec), *_value_paths(spec),
-        *_owned_values(spec), *_secrets(spec),
-    ]
+    """Every cross-field problem of a valid model. Rules walk only what the spec sets: most specs
+    set no labels, no notifications and few values, and every spec of a monorepo passes here."""
+    owned = valuepaths.owned(spec.image)
+    sources = [(values, loc) for values, loc in _value_sources(spec) if values]
+    found = list(_environments(spec))
+    if spec.branches is None or "branches" in spec.model_fields_set:  # a default table is right by construction
+        found += _branches(spec)
+    if spec.argocd.labels:
+        found += _labels(spec)
+    if spec.argocd.notify is not None:
+        found += _kubernetes_keys(spec)
+    found += _value_paths(spec, owned)
+    if sources:
+        found += _owned_values(sources, owned)
+        found += _secrets(sources)
     return [Finding(*f) for f in found]
 
 
@@ -48,8 +60,8 @@ def _environments(spec: Spec) -> Iterator[tuple[Any, ...]]:
             )
         seen_names.add(env.name)
         file_owner.setdefault(values_file, env.name)
-        full = f"{spec.name}-{env.name}"
-        if len(full) > 63:
+        if len(spec.name) + len(env.name) > 62:
+            full = f"{spec.name}-{env.name}"
             yield (*loc, "name"), f"{full!r} (<name>-<env>, the Application name) is over 63 characters"
     yield from _shared_destinations(spec)
 
@@ -83,26 +95,27 @@ def _branches(spec: Spec) -> Iterator[tuple[Any, ...]]:
         )
         return
     order = {env.name: i for i, env in enumerate(spec.environments)}
-    last = len(spec.environments) - 1
+    production = spec.environments[-1].name if len(spec.environments) > 1 else None
     for branch, rule in spec.branches.items():
-        for field in ("deploy", "propose"):
-            for j, env in enumerate(getattr(rule, field)):
+        deploy, propose = rule.deploy, rule.propose
+        for field, envs in (("deploy", deploy), ("propose", propose)):
+            for j, env in enumerate(envs):
                 if env not in order:
                     yield ("branches", branch, field, j), f"no environment named {env!r}"
-        for j, env in enumerate(rule.deploy):
-            if order.get(env) == last and last > 0:
+        for j, env in enumerate(deploy):
+            if env == production:
                 yield ("branches", branch, "deploy", j), (
                     f"{env!r} is production (the last environment); it only receives tags through a pull request"
                 )
-        for j, env in enumerate(rule.propose):
+        for j, env in enumerate(propose):
             k = order.get(env)
             if k is None:
                 continue
-            if env in rule.deploy:
+            if env in deploy:
                 yield ("branches", branch, "propose", j), f"{env!r} is both deployed and proposed"
             elif k == 0:
                 yield ("branches", branch, "propose", j), f"{env!r} is the first environment; deploy it instead"
-            elif spec.environments[k - 1].name not in rule.deploy:
+            elif spec.environments[k - 1].name not in deploy:
                 before = spec.environments[k - 1].name
                 yield ("branches", branch, "propose", j), (
                     f"proposing {env!r} needs {before!r} deployed by the same branch, so only a tested tag moves on"
@@ -129,7 +142,7 @@ def _kubernetes_keys(spec: Spec) -> Iterator[tuple[Any, ...]]:
             )
 
 
-def _value_paths(spec: Spec) -> Iterator[tuple[Any, ...]]:
+def _value_paths(spec: Spec, owned: Owned) -> Iterator[tuple[Any, ...]]:
     paths, loc = spec.image.value_paths, ("image", "valuePaths")
     if paths.ref is not None:
         for field in ("registry", "repository", "tag"):
@@ -137,7 +150,7 @@ def _value_paths(spec: Spec) -> Iterator[tuple[Any, ...]]:
                 yield (*loc, field), 'cannot be set with `ref`, which holds the whole "<repository>:<tag>" string'
         return
     seen: dict[valuepaths.Keys, str] = {}
-    for field, keys in valuepaths.owned(spec.image):
+    for field, keys in owned:
         clash = next(((path, other) for path, other in seen.items() if _overlaps(path, keys)), None)
         if clash is not None:
             yield (*loc, field), (f"{'.'.join(keys)} overlaps image.valuePaths.{clash[1]} ({'.'.join(clash[0])}): "
@@ -150,14 +163,13 @@ def _overlaps(one: valuepaths.Keys, other: valuepaths.Keys) -> bool:
     return one[:shorter] == other[:shorter]
 
 
-def _owned_values(spec: Spec) -> Iterator[tuple[Any, ...]]:
+def _owned_values(sources: Sources, owned: Owned) -> Iterator[tuple[Any, ...]]:
     """Values may not set what shipspec writes; checked in every source, so the merge of any
     environment's values over the app-wide ones never does either."""
-    owned = valuepaths.owned(spec.image)
-    for values, loc in _value_sources(spec):
+    for values, loc in sources:
         blocked: dict[Loc, list[str]] = {}  # a non-mapping where owned paths go -> those paths
         for field, keys in owned:
-            found = valuepaths.find(values, keys)
+            found = valuepaths.find(values, keys) if keys[0] in values else None
             if found is None:
                 continue
             at = (*loc, *keys[:found[0]])
@@ -178,25 +190,36 @@ def _value_sources(spec: Spec) -> Iterator[tuple[dict[str, Any], Loc]]:
         yield env.values, ("environments", i, "values")
 
 
-def _secrets(spec: Spec) -> Iterator[tuple[Any, ...]]:
-    for values, loc in _value_sources(spec):
-        yield from _secret_values(values, loc)
+_PLAINTEXT = "looks like a plaintext secret; reference a Kubernetes Secret (e.g. existingSecret) instead"
 
 
-def _secret_values(values: Any, loc: Loc) -> Iterator[tuple[Any, ...]]:
-    # Every value of every spec passes here: only collections are descended into.
-    if isinstance(values, dict):
-        for key, value in values.items():
-            if names.is_secret_key(key) and _is_literal(value):
-                yield (*loc, key), (
-                    "looks like a plaintext secret; reference a Kubernetes Secret (e.g. existingSecret) instead"
-                )
-            elif isinstance(value, (dict, list)):
-                yield from _secret_values(value, (*loc, key))
-    elif isinstance(values, list):
-        for i, item in enumerate(values):
-            if isinstance(item, (dict, list)):
-                yield from _secret_values(item, (*loc, i))
+def _secrets(sources: Sources) -> list[tuple[Any, ...]]:
+    found: list[tuple[Any, ...]] = []
+    for values, loc in sources:
+        _secret_values(values, loc, found)
+    return found
+
+
+def _secret_values(values: dict[str, Any], loc: Loc, found: list[tuple[Any, ...]]) -> None:
+    # Every value of every spec passes here: only non-empty collections are descended into.
+    for key, value in values.items():
+        if isinstance(value, dict):
+            if value:
+                _secret_values(value, (*loc, key), found)
+        elif isinstance(value, list):
+            if value:
+                _secret_items(value, (*loc, key), found)
+        elif names.is_secret_key(key) and _is_literal(value):
+            found.append(((*loc, key), _PLAINTEXT))
+
+
+def _secret_items(items: list[Any], loc: Loc, found: list[tuple[Any, ...]]) -> None:
+    for i, item in enumerate(items):
+        if isinstance(item, dict):
+            if item:
+                _secret_values(item, (*loc, i), found)
+        elif isinstance(item, list) and item:
+            _secret_items(item, (*loc, i), found)
 
 
 def _is_literal(value: Any) -> bool:

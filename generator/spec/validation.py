@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import InvalidSpec, Problem
 from . import rules
 from .loader import Document
-from .model import Spec
+from .model import NAME_RULES, RULE_ERROR, Spec
 
 __all__ = ["LoadedSpec", "validate"]
 
@@ -126,7 +126,8 @@ def _message(error: Any) -> str:
         return "must not be empty"
     if kind == "too_long":
         return f"must have at most {error['ctx']['max_length']} entries, has {error['ctx']['actual_length']}"
-    return str(error["msg"])
+    rule = NAME_RULES.get(error.get("ctx", {}).get("rule")) if kind == RULE_ERROR else None
+    return (rule and rule(error["input"])) or str(error["msg"])
 
 
 def _describe(value: Any) -> str:
