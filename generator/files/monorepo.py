@@ -71,19 +71,7 @@ _MEMBERS: dict[str, tuple[Path, ...]] = {}
 
 
 def _root(folder: str) -> str | None:
-    try:
-        return _ROOTS[folder]
-    except KeyError:
-        pass
-    parent = os.path.dirname(folder)
-    known = paths.known_listing(folder)
-    holds = _holds_root(folder, known)
-    above = None if holds or parent == folder else _root(parent)
-    if known is not None and not holds:
-        return above  # not kept: the listing answers again
-    root = folder if holds else above
-    _ROOTS[folder] = root
-    return root
+    return paths.nearest(folder, _holds_root, _ROOTS)
 
 
 def _holds_root(folder: str, listing: paths.Listing | None) -> bool:

@@ -4,6 +4,7 @@ discovery and check's fast path stay cheap."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 SPEC_NAME = "shipspec.yaml"
@@ -279,18 +280,28 @@ def listing(folder: str) -> Listing | None:
     return found
 
 
-def _git_root(directory: str) -> str | None:
-    """The nearest folder at or above the real folder `directory` that holds `.git`."""
+def nearest(folder: str, holds: Callable[[str, Listing | None], bool], found: dict[str, str | None]) -> str | None:
+    """The nearest folder at or above the real folder `folder` for which `holds(folder, its listing or
+    None)` is true; each answer kept in `found` (per run), except for a folder whose listing is kept:
+    the listing answers again."""
     try:
-        return _GIT_ROOTS[directory]
+        return found[folder]
     except KeyError:
         pass
-    parent = os.path.dirname(directory)
-    known = _LISTINGS.get(directory)
-    holds = known.exists(directory, ".git") if known is not None else os.path.exists(os.path.join(directory, ".git"))
-    above = None if holds or parent == directory else _git_root(parent)
-    if known is not None and not holds:
-        return above  # not kept: the listing answers again
-    root = directory if holds else above
-    _GIT_ROOTS[directory] = root
+    parent = os.path.dirname(folder)
+    known = _LISTINGS.get(folder)
+    here = holds(folder, known)
+    above = None if here or parent == folder else nearest(parent, holds, found)
+    if known is not None and not here:
+        return above
+    found[folder] = root = folder if here else above
     return root
+
+
+def _git_root(directory: str) -> str | None:
+    """The nearest folder at or above the real folder `directory` that holds `.git`."""
+    return nearest(directory, _holds_git, _GIT_ROOTS)
+
+
+def _holds_git(folder: str, listing: Listing | None) -> bool:
+    return listing.exists(folder, ".git") if listing is not None else os.path.exists(os.path.join(folder, ".git"))
