@@ -283,3 +283,24 @@ def test_a_full_pass_over_a_monorepo_parses_each_spec_once(
     assert exited.value.code == (1 if command == "check" else 0), output
     if command == "generate":
         assert shipspec(root, "check", ".").returncode == 0
+
+
+@pytest.mark.parametrize("full", ["0", "1"])
+def test_an_invalid_spec_is_named_alike_by_its_app_and_by_the_root_pipeline(full: str, tmp_path: Path) -> None:
+    """The root pipeline takes an app's problems from the app's own pass: the same lines, the spec named
+    as the user named it (not by its absolute path), and `generate` lists each problem once."""
+    import os
+
+    root = monorepo(tmp_path / "repo", "travis")
+    assert shipspec(root, "generate", ".").returncode == 0
+    api = root / "services" / "api" / "shipspec.yaml"
+    api.write_text(api.read_text().replace("kind: App", "kind: Application"))
+    env = {**os.environ, "SHIPSPEC_FULL_CHECK": full}
+    checked = shipspec(root, "check", ".", env=env)
+    assert checked.returncode == 2, checked.stdout
+    problem = "  services/api/shipspec.yaml:2:7: kind: must be 'App', got string 'Application'"
+    assert checked.stdout.count(problem + "\n") == 2, checked.stdout  # under the app, under the root pipeline
+    assert str(tmp_path) not in checked.stdout
+    generated = shipspec(root, "generate", ".", env=env)
+    assert generated.returncode == 2
+    assert generated.stderr.count("kind: must be 'App'") == 1, generated.stderr
