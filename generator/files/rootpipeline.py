@@ -9,10 +9,9 @@ doubt, and the full path loads every spec and renders it: the same verdict.
 from __future__ import annotations
 
 from pathlib import Path
-
-from .. import __version__
 from typing import TYPE_CHECKING
 
+from .. import __version__
 from ..errors import InvalidSpec, Problem, ShipspecError, UsageError
 from ..render import header
 from ..spec import defaults
