@@ -52,7 +52,7 @@ def run(
         without_charts += not report.charts_checked
         reporter.app(report)
         if want:
-            rootpipeline.learn(known, path, report)
+            rootpipeline.learn(known, path, report.member, report.problems)
     roots = [proof or rootpipeline.compare(repository, known) for repository, proof in zip(repositories, proofs)]
     for report in roots:
         reporter.pipeline(report)

@@ -21,7 +21,7 @@ from ..output import err, out, plural
 from ..render import header
 from . import drift, fastcheck, monorepo, parallel, rootpipeline, writer
 from .discovery import find_specs
-from .paths import display_path, resolve
+from .paths import display_path
 from .writer import Change, Status
 
 if TYPE_CHECKING:
@@ -124,10 +124,7 @@ def _first_pass(paths: Sequence[Path], override: Path | None, jobs: int, *, memb
     drift.warm_workers(paths, override, jobs, fast=fast)
     work = partial(_plan_chunk, override=override, fast=fast, members=members)
     for path, planned in zip(paths, parallel.map_chunks(work, paths, jobs)):
-        if planned.member is not None:
-            plan.known[resolve(path)] = planned.member
-        elif planned.problems is not None:
-            plan.known[resolve(path)] = tuple(planned.problems)
+        rootpipeline.learn(plan.known, path, planned.member, planned.problems)
         if planned.error is not None:  # raised here, in the order of the specs, as one process would
             raise UsageError(planned.error)
         if planned.proof is not None:

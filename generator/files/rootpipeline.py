@@ -8,6 +8,7 @@ doubt, and the full path loads every spec and renders it: the same verdict.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,12 +54,13 @@ def members(repository: Repository, known: Known | None = None) -> list[Member]:
     return found
 
 
-def learn(known: Known, spec: Path, report: drift.AppReport) -> None:
-    """Keep what an app's report tells of its spec for the root pipeline (see AppReport.member)."""
-    if report.member is not None:
-        known[resolve(spec)] = report.member
-    elif report.status is drift.AppStatus.INVALID and report.problems:  # its load failed: these problems
-        known[resolve(spec)] = report.problems
+def learn(known: Known, spec: Path, member: Member | None, problems: Sequence[Problem] | None) -> None:
+    """Keep what an app's pass read of its spec for the root pipeline: the app as the pipeline reads it,
+    else (its load failed) the spec's problems."""
+    if member is not None:
+        known[resolve(spec)] = member
+    elif problems:
+        known[resolve(spec)] = tuple(problems)
 
 
 def render_root(repository: Repository, known: Known | None = None) -> tuple[Path, str]:
@@ -129,12 +131,12 @@ def compare(repository: Repository, known: Known | None = None) -> drift.AppRepo
     found = drift.compare_file(path, text, command, repo_root=repository.root)
     files += [found] if found is not None else []
     ci_now = next(p for p, name in defaults.CI_FILES.items() if repository.root / name == path)
+    others = stale(repository, ci_now)
     files += [drift.FileDrift(display_path(p), drift.FileStatus.STALE,
                               f"a root pipeline the specs no longer produce (their `ci:` changed): {command}")
-              for p in stale(repository, ci_now)]
+              for p in others]
     status = drift.AppStatus.DRIFTED if files else drift.AppStatus.IN_SYNC
-    return drift.AppReport(display_path(path), LABEL, status, tuple(files), checked=1,
-                           stale_paths=tuple(stale(repository, ci_now)))
+    return drift.AppReport(display_path(path), LABEL, status, tuple(files), checked=1, stale_paths=tuple(others))
 
 
 def plan(repository: Repository, known: Known | None = None) -> tuple[writer.Change, list[Path]]:
