@@ -315,7 +315,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Exception as exc:
         code = _failure(exc)
     sys.stdout.flush()
-    sys.exit(code if isinstance(code, int) else 0)
+    code = code if isinstance(code, int) else 0
+    if argv is None:  # the console script, or `python -m shipspec`: the process ends here
+        # Skip tearing down every module and object one by one: some 20 ms of a 1,000-app check,
+        # and in a forked run as many page faults again. Every file is closed by now.
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _failure(exc: Exception) -> int:

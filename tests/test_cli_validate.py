@@ -160,3 +160,15 @@ def test_directory_without_specs_is_a_usage_error(tmp_path: Path) -> None:
 def test_a_device_is_not_a_spec() -> None:
     result = run_shipspec("validate", "/dev/null")
     assert result.returncode == 2 and "not a regular file" in result.stderr
+
+
+def test_the_console_script_exits_at_once_with_its_output_whole() -> None:
+    """`main()` ends the process with os._exit (no teardown of every object): stdout and stderr must
+    still arrive whole through pipes, and the exit code unchanged."""
+    schema = run_shipspec("schema")
+    assert schema.returncode == 0 and len(schema.stdout) > 10_000
+    assert json.loads(schema.stdout) == json.loads((REPO_ROOT / "schemas" / "shipspec.schema.json").read_text())
+    spec = str(CASES / "invalid" / "several-problems" / "shipspec.yaml")
+    invalid = run_shipspec("validate", spec)
+    assert (invalid.returncode, invalid.stdout, invalid.stderr) == invoke("validate", spec)
+    assert invalid.returncode == 2 and invalid.stderr.count("\n") > 2

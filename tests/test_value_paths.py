@@ -133,3 +133,21 @@ def test_a_published_chart_is_a_valid_multi_source_application(url: str, argocd:
          "helm": {"releaseName": "myapp", "valueFiles": ["$values/apps/web/values.prod.yaml"]}},
         {"repoURL": "git@github.com:myorg/charts.git", "targetRevision": "master", "ref": "values"},
     ]
+
+
+_LINES = st.sampled_from([
+    "image:", "app:", "  image:", "  tag: \"abc1234\"", "tag: \"abc1234\"", "  tag: \"\"", "    tag: \"x1\"",
+    "  repository: r", "  image: \"localhost:5000/acme/app:v1\"", "  tag: \"abc\"  # pinned", "# image:", "other: 1",
+    "image: x", "  nested:", "    deeper: 2", "", "imagetag: \"z\"",
+])
+
+
+@given(st.lists(_LINES, max_size=12), st.sampled_from([
+    valuepaths.TagPath(("image", "tag"), ref=False), valuepaths.TagPath(("tag",), ref=False),
+    valuepaths.TagPath(("app", "image"), ref=True), valuepaths.TagPath(("app", "image", "tag"), ref=False),
+]))
+def test_find_tag_finds_what_a_regex_search_finds(lines: list[str], where: valuepaths.TagPath) -> None:
+    """find_tag tries the tag line's regex only where a line starts with the path's first key."""
+    body = "\n".join(lines) + "\n"
+    found, searched = header.find_tag(body, where), header.tag_line(where).search(body)
+    assert (found and (found.span(), found.groupdict())) == (searched and (searched.span(), searched.groupdict()))

@@ -69,7 +69,7 @@ def reports(
 ) -> Iterator[AppReport]:
     """Each app's report, in the order of `paths` (`members`: with AppReport.member)."""
     fast = fast_path_enabled()
-    warm_workers(paths, override, jobs, fast=fast and not helm)
+    warm_workers(paths, override, jobs, fast=fast and not helm, members=members)
     check = partial(_check_chunk, override=override, fast=fast, app_only=app_only, helm=helm, members=members)
     return parallel.map_chunks(check, paths, jobs)
 

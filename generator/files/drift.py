@@ -234,10 +234,11 @@ def cause(old: str, new: str, command: str = "run `shipspec generate`") -> str:
     return f"differs from what the spec renders: {command}"
 
 
-def warm_workers(paths: Sequence[Path], override: Path | None, jobs: int, *, fast: bool) -> None:
+def warm_workers(paths: Sequence[Path], override: Path | None, jobs: int, *, fast: bool, members: bool = False) -> None:
     """Before --jobs workers fork: when the first app takes the full path (every app does after a
-    shipspec upgrade), import the model and compile its templates here, once. Forked workers
-    inherit them; otherwise each worker would pay those ~0.2 s of CPU again."""
+    shipspec upgrade), import the model and compile its templates here, once (`members`: and what
+    reads an app for the root pipeline). Forked workers inherit them; otherwise each worker would
+    pay those ~0.2 s of CPU again."""
     if jobs <= 1 or len(paths) <= parallel.CHUNK:  # one process does all the work anyway
         return
     if fast and fastcheck.prove(paths[0], override) is not None:
@@ -247,7 +248,10 @@ def warm_workers(paths: Sequence[Path], override: Path | None, jobs: int, *, fas
     from .specfile import load
 
     try:
-        render(load(paths[0]))
+        loaded = load(paths[0])
+        render(loaded)
+        if members:
+            root_member(loaded)
     except Exception:  # only a warm-up: the worker reports this app's problems
         pass
 

@@ -121,7 +121,7 @@ def _first_pass(paths: Sequence[Path], override: Path | None, jobs: int, *, memb
     """`members`: also keep what each app's pass read of its spec for the root pipeline (plan.known)."""
     plan = _Plan()
     fast = drift.fast_path_enabled()
-    drift.warm_workers(paths, override, jobs, fast=fast)
+    drift.warm_workers(paths, override, jobs, fast=fast, members=members)
     work = partial(_plan_chunk, override=override, fast=fast, members=members)
     for path, planned in zip(paths, parallel.map_chunks(work, paths, jobs)):
         rootpipeline.learn(plan.known, path, planned.member, planned.problems)

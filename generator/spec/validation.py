@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -28,7 +29,7 @@ class LoadedSpec:
     own_pipeline: bool = True  # False: an app of its repository's root pipeline (SPEC "Monorepos")
     root_path: str | None = None  # POSIX path from the root of that repository (see files/monorepo.py)
 
-    @property
+    @cached_property  # asked for by every file of the app: one Path, not one per ask
     def directory(self) -> Path:
         return self.path.parent
 
