@@ -267,13 +267,13 @@ def test_a_full_pass_over_a_monorepo_parses_each_spec_once(
     web = root / "services" / "web" / "shipspec.yaml"
     web.write_text(web.read_text() + "team: shop\n")
     parsed: list[str] = []
-    real = specfile._load
+    real = specfile.parse_document
 
-    def counting(path: Path, *args: object) -> object:
-        parsed.append(path.parent.name)
-        return real(path, *args)
+    def counting(raw: bytes, shown: str) -> object:
+        parsed.append(Path(shown).parent.name)
+        return real(raw, shown)
 
-    monkeypatch.setattr(specfile, "_load", counting)
+    monkeypatch.setattr(specfile, "parse_document", counting)
     monkeypatch.setenv("SHIPSPEC_FULL_CHECK", "1")
     monkeypatch.chdir(root)
     with pytest.raises(SystemExit) as exited:

@@ -24,7 +24,7 @@ MARKER = ".shipspec-root"
 
 def root_of(directory: Path) -> Path | None:
     """The repository root of a (resolved) folder, or None outside any repository."""
-    root = _root(str(directory))
+    root = root_folder(str(directory))
     if root is None:
         return None
     found = _ROOT_PATHS.get(root)
@@ -54,9 +54,14 @@ def forget() -> None:
     paths.forget()
 
 
-def owns_pipeline(spec_path: Path, *, resolved: bool = False) -> bool:
+def owns_pipeline(spec_path: Path | str, *, resolved: bool = False) -> bool:
     """Whether the spec renders a pipeline of its own: alone, at the root of its repository (or outside any)."""
     return _owns(os.path.dirname(str(spec_path) if resolved else paths.real_path(spec_path)))
+
+
+def root_folder(folder: str) -> str | None:
+    """`root_of` the real folder `folder`, as a string."""
+    return _root(folder)
 
 
 def is_root(folder: str) -> bool:

@@ -45,12 +45,17 @@ def read_file(path: Path, limit: int | None = None) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def repo_relative(path: Path) -> str:
+def below(folder: str, root: str) -> str:
+    """The real folder `folder` relative to `root`, a folder at or above it, POSIX style ("" for the root)."""
+    return folder[len(root):].lstrip(os.sep).replace(os.sep, "/")
+
+
+def repo_relative(path: Path | str) -> str:
     """The spec's path relative to the root of its git repository, POSIX style."""
     resolved = real_path(path)
     folder, name = os.path.split(resolved)
     root = _git_root(folder)
-    return resolved[len(root):].lstrip(os.sep).replace(os.sep, "/") if root is not None else name
+    return below(resolved, root) if root is not None else name
 
 
 def in_repository(path: Path, fallback_root: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import InvalidSpec, Problem
@@ -9,26 +10,22 @@ from ..spec.loader import MAX_BYTES, Document, parse_document
 from ..spec import watch
 from ..spec.validation import LoadedSpec, validate
 from . import monorepo
-from .paths import display_path, read_file, repo_relative, resolve
+from .paths import below, display_path, read_file, real_path, repo_relative
 
 
 def load(path: Path) -> LoadedSpec:
     """Read, parse and validate one spec file; raise InvalidSpec with every problem."""
     shown = display_path(path)
-    return _load(path, shown, resolve(path))
-
-
-def _load(path: Path, shown: str, resolved: Path) -> LoadedSpec:
     doc = parse_document(_read(path, shown), shown)
-    spec, repo_path = validate(doc), repo_relative(resolved)
+    spec, real = validate(doc), real_path(path)
     # Rules that need to know where the spec lives in its repository (still pure: spec/watch).
-    folder = resolved.parent
-    root = monorepo.root_of(folder)  # outside any repository, no glob can leave one
-    inside = (folder / path.name).relative_to(root).as_posix() if root is not None else None
+    folder = os.path.dirname(real)
+    root = monorepo.root_folder(folder)  # outside any repository, no glob can leave one
+    inside = f"{below(folder, root)}/{path.name}".lstrip("/") if root is not None else None
     problems = [doc.problem(f.loc, f.message) for f in watch.findings(spec, inside)] if inside else []
     if problems:
         raise InvalidSpec(problems)
-    return LoadedSpec(spec, path, doc.raw, repo_path, monorepo.owns_pipeline(resolved, resolved=True), inside)
+    return LoadedSpec(spec, path, doc.raw, repo_relative(real), monorepo.owns_pipeline(real, resolved=True), inside)
 
 
 def load_document(path: Path, shown: str) -> Document:
