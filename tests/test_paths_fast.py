@@ -136,7 +136,7 @@ def test_the_stale_scan_probes_only_what_the_listings_show(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("link", ["Makefile", "charts", "charts/x", "charts/x/values.dev.yaml", "argocd",
                                   "argocd/x-dev.yaml", "none"])
-def test_disk_path_refuses_the_same_links_from_what_the_run_knows(tmp_path: Path, monkeypatch, link: str) -> None:
+def test_disk_path_and_checked_path_refuse_the_same_links(tmp_path: Path, monkeypatch, link: str) -> None:
     app, charts, outside = tmp_path / "app", tmp_path / "charts", tmp_path / "outside"
     for folder in (app, charts / "charts" / "x", charts / "argocd", outside / "charts" / "x", outside / "argocd"):
         folder.mkdir(parents=True, exist_ok=True)
@@ -151,10 +151,12 @@ def test_disk_path_refuses_the_same_links_from_what_the_run_knows(tmp_path: Path
     paths.forget()  # as check does first
     outputs = [Output("app", "Makefile"), Output("charts", "charts/x/values.dev.yaml"), Output("charts", "argocd/x-dev.yaml")]
     for output in outputs:
-        answers = []
-        for links in (None, {}, {}):  # asked now; then from the run's listings, twice
+        answers: list[object] = []
+        asks = [lambda: workspace.disk_path(output, Path("."), Path("../charts"))]  # asked now
+        asks += [lambda: Path(workspace.checked_path(output, "." if output.root == "app" else "../charts"))] * 2
+        for ask in asks:  # then check's way, from the run's listings, twice
             try:
-                answers.append(workspace.disk_path(output, Path("."), Path("../charts"), links))
+                answers.append(ask())
             except Exception as exc:  # noqa: BLE001 - the same refusal either way
                 answers.append(str(exc))
         assert answers[0] == answers[1] == answers[2], (output, answers)

@@ -101,21 +101,22 @@ def compare_app(
         return AppReport(shown, None, AppStatus.INVALID, problems=tuple(exc.problems), member=seen)
     except ShipspecError as exc:
         return AppReport(shown, None, AppStatus.INVALID, error=exc.message, member=seen)
-    contents: dict[Path, bytes | None] = {}  # the overlays, read once: for their tags, then to compare
+    contents: dict[str, bytes | None] = {}  # the overlays, read once: for their tags, then to compare
     tags = workspace.current_tags(loaded, charts, contents) if charts is not None else {}
     rendered = render(loaded, tags)
     command = ""  # the fix-it command, built for an app that drifted only
-    links: dict[str, bool] = {}  # the app's files share their folders: each checked for a link once
     files: list[FileDrift] = []
+    folders = {"app": str(loaded.directory), "charts": str(charts)}
     for output, text in rendered.items():
         if charts is not None or output.root == "app":
-            root = loaded.directory if output.root == "app" else charts or Path()
-            path = workspace.disk_path(output, loaded.directory, charts or Path(), links)
-            current = contents[path] if path in contents else writer.read_existing(path)
+            where = workspace.checked_path(output, folders[output.root])
+            current = contents[output.path] if output.path in contents and output.root == "charts" else (
+                writer.read_existing(where))
             if current == text.encode("utf-8"):
                 continue
+            root = loaded.directory if output.root == "app" else charts or Path()
             command = command or generate_command(spec_path, charts_override)
-            drift = compare_file(path, text, command, repo_root=root, current=current)
+            drift = compare_file(root / output.path, text, command, repo_root=root, current=current)
             files += [drift] if drift is not None else []
     produced = {str(output) for output in rendered}
     stale = stale_files(loaded.directory, charts, layout_of(loaded), loaded.repo_path, produced)

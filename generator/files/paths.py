@@ -27,7 +27,7 @@ def display_path(path: Path) -> str:
 _READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
-def read_file(path: Path, limit: int | None = None) -> bytes:
+def read_file(path: Path | str, limit: int | None = None) -> bytes:
     """A file's bytes (at most `limit` + 1 of them) in the fewest system calls: open, read to the end,
     close (`Path.read_bytes` adds an fstat, an ioctl and two lseeks per file; a buffered read of
     `limit` bytes maps a buffer that large). Raises OSError like `open`."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..redact import redact
 from ..render import header
-from ..render.core import Output
+from ..render.core import Output, values_output
 from ..spec import valuepaths
 from ..spec.validation import LoadedSpec
 from ..spec.valuepaths import DEFAULT_TAG, TagPath
@@ -39,27 +39,34 @@ def charts_root(loaded: LoadedSpec, override: Path | None = None) -> Path | None
     return override
 
 
-def disk_path(output: Output, app_root: Path, charts: Path, links: dict[str, bool] | None = None) -> Path:
-    """Where `output` lives; UsageError when a symbolic link would take it outside its root.
-
-    `links`: given by a caller that writes nothing while the run's caches live (check, which starts
-    with `paths.forget`): each folder is then asked once per run, the file itself by its folder's
-    listing (which the stale scan takes anyway), and an overlay `current_tags` read comes back as the
-    very path it read. Without it, every part is asked now."""
+def disk_path(output: Output, app_root: Path, charts: Path) -> Path:
+    """Where `output` lives; UsageError when a symbolic link would take it outside its root."""
     root = app_root if output.root == "app" else charts
-    shown = str(root)
-    known = _read_paths.get((shown, output.path)) if links is not None and output.root == "charts" else None
-    path = known or root / output.path
+    path = root / output.path
     # The spec's paths cannot climb out, but the tree can: a pull request may commit a
     # symlinked Makefile or chart folder pointing anywhere, and we would read or write there.
-    if _link_below(shown, output.path) if links is not None else _has_link_below(shown, output.path, {}):
-        real, real_root = os.path.realpath(path), os.path.realpath(root)
-        if os.path.commonpath([real, real_root]) != real_root:
-            raise UsageError(
-                f"{display_path(path)} is or goes through a symbolic link to {real}, outside {display_path(root)}; "
-                "shipspec only reads and writes inside the app's folder and the charts checkout: remove the link"
-            )
+    if _has_link_below(str(root), output.path, {}):
+        _refuse_escape(path, root)
     return path
+
+
+def checked_path(output: Output, root: str) -> str:
+    """`disk_path` as text, below `root` (the app's folder or the charts checkout, as a string), for a
+    caller that writes nothing while the run's caches live (check, which starts with `paths.forget`):
+    each folder asked once per run, the file itself by its folder's listing (which the stale scan
+    takes anyway), and no Path built for a file that turns out in sync."""
+    if _link_below(root, output.path):
+        _refuse_escape(Path(root, output.path), Path(root))
+    return f"{root}/{output.path}"
+
+
+def _refuse_escape(path: Path, root: Path) -> None:
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    if os.path.commonpath([real, real_root]) != real_root:
+        raise UsageError(
+            f"{display_path(path)} is or goes through a symbolic link to {real}, outside {display_path(root)}; "
+            "shipspec only reads and writes inside the app's folder and the charts checkout: remove the link"
+        )
 
 
 def _link_below(root: str, relative: str) -> bool:
@@ -84,42 +91,33 @@ def _has_link_below(root: str, relative: str, links: dict[str, bool]) -> bool:
     return False
 
 
-def current_tags(loaded: LoadedSpec, charts: Path, contents: dict[Path, bytes | None] | None = None) -> dict[str, str]:
+def current_tags(loaded: LoadedSpec, charts: Path, contents: dict[str, bytes | None] | None = None) -> dict[str, str]:
     """Environment name -> the image tag its values overlay holds now (absent files are skipped).
-    `contents`: filled with each overlay's bytes (None: no such file), so that a caller comparing
-    them does not read them again."""
+    `contents`: filled with each overlay's bytes by its output path in the charts checkout (None: no
+    such file), so that a caller comparing them does not read them again."""
     tags: dict[str, str] = {}
-    chart_path = loaded.spec.charts.path or ""
     where = valuepaths.tag_path(loaded.spec.image)
-    if contents is not None:
-        _read_paths.clear()
+    if contents is None:
+        chart_path = loaded.spec.charts.path or ""
+        found = {env.name: read_tag(charts / chart_path / (env.values_file or ""), where)
+                 for env in loaded.spec.environments}
+    else:
         shown = str(charts)
-    for env in loaded.spec.environments:
-        if contents is None:
-            tag = read_tag(charts / chart_path / (env.values_file or ""), where)
-        else:
-            relative = f"{chart_path}/{env.values_file}" if chart_path and env.values_file else None
-            path = charts / relative if relative else charts / chart_path / (env.values_file or "")
-            if relative:
-                _read_paths[(shown, relative)] = path
-            tag = _read_whole(path, where, contents)
+        found = {env.name: _read_whole(shown, values_output(loaded.spec, env).path, where, contents)
+                 for env in loaded.spec.environments}
+    for name, tag in found.items():
         if tag is not None:
-            tags[env.name] = tag
+            tags[name] = tag
     return tags
 
 
-# The overlays `current_tags` read into `contents` for the app being compared, by (charts, path in
-# it): `disk_path` (with `links`) hands back these very objects, so the caller's lookup of what was
-# read finds them without building and hashing new ones.
-_read_paths: dict[tuple[str, str], Path] = {}
-
-
-def _read_whole(path: Path, where: TagPath, contents: dict[Path, bytes | None]) -> str | None:
+def _read_whole(charts: str, relative: str, where: TagPath, contents: dict[str, bytes | None]) -> str | None:
     """`read_tag`, keeping the bytes read; a file that cannot be read is left to the caller's own read."""
+    path = f"{charts}/{relative}"
     try:
-        raw = contents[path] = read_file(path)
+        raw = contents[relative] = read_file(path)
     except FileNotFoundError:
-        contents[path] = None
+        contents[relative] = None
         return None
     except OSError:
         return None
@@ -135,18 +133,18 @@ def read_tag(path: Path, where: TagPath = DEFAULT_TAG) -> str | None:
     return _tag_in(head, path, where)
 
 
-def _tag_in(head: str, path: Path, where: TagPath) -> str | None:
+def _tag_in(head: str, path: Path | str, where: TagPath) -> str | None:
     if not header.is_generated(head):  # a file generate has not written yet (adopted by import): read as YAML
         return _yaml_tag(path, where)
     match = header.find_tag(head, where)
     return header.read_tag(match, where) if match else None
 
 
-def _yaml_tag(path: Path, where: TagPath) -> str | None:
+def _yaml_tag(path: Path | str, where: TagPath) -> str | None:
     import yaml
 
     try:
-        node = yaml.safe_load(path.read_text(encoding="utf-8"))
+        node = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     for key in where.keys:

@@ -36,14 +36,14 @@ class Change:
         return self.old is not None and not self.adopted and not header.is_generated(self.old)
 
 
-def read_existing(path: Path) -> bytes | None:
+def read_existing(path: Path | str) -> bytes | None:
     """A target's current bytes, None when it does not exist; any other failure is the user's to fix."""
     try:
         return read_file(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise UsageError(f"cannot read {display_path(path)}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {display_path(Path(path))}: {exc.strerror or exc}") from None
 
 
 def plan(path: Path, text: str) -> Change:
