@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import os
 import shutil
 from pathlib import Path
 
@@ -441,3 +442,24 @@ def test_a_spec_edit_shows_the_real_change_first_and_header_only_files_in_one_li
     for diff, repo in zip(diffs, ("app", "charts")):  # from each repository's root, as git expects
         proc = _git(project / repo, "apply", "--check", "-", stdin=diff)
         assert proc.returncode == 0, proc.stderr + diff
+
+
+@pytest.mark.parametrize(("schema", "says"), [
+    ("{not json", "values.schema.json: not valid JSON ("),
+    ("[1, 2]", "values.schema.json: a values schema must be a JSON object"),
+    (None, "values.schema.json: cannot read the chart's values schema ("),  # a folder of that name
+])
+def test_a_chart_schema_that_cannot_be_used_is_a_located_error(
+    project: Path, monkeypatch, capsys, schema: str | None, says: str
+) -> None:
+    chart = next((project / "charts").rglob("values.dev.yaml")).parent
+    if schema is None:
+        (chart / "values.schema.json").mkdir()
+    else:
+        (chart / "values.schema.json").write_text(schema, encoding="utf-8")
+    monkeypatch.setenv(drift.FULL_PATH_ENV, "1")
+    code = shipspec("check")
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    shown = os.path.relpath(chart / "values.schema.json")
+    assert f"{shown}: {says.split(': ', 1)[1]}" in captured.out + captured.err, captured

@@ -20,7 +20,7 @@ import yaml
 from ..errors import InvalidSpec, Problem, UsageError
 from ..spec import valuepaths
 from ..spec.loader import Document
-from .paths import display_path
+from .paths import display_path, read_file
 from .specfile import load_document
 
 if TYPE_CHECKING:
@@ -34,11 +34,11 @@ Loc = tuple[str | int, ...]
 
 def verify(loaded: LoadedSpec, charts: Path) -> None:
     """Raise InvalidSpec with every value the chart in `charts` refuses; nothing when it has no schema."""
-    chart = charts / (loaded.spec.charts.path or "")
-    schema = _read_schema(chart / SCHEMA_FILE)
+    chart = f"{charts}/{loaded.spec.charts.path}" if loaded.spec.charts.path else str(charts)
+    schema = _read_schema(f"{chart}/{SCHEMA_FILE}")  # text: most charts have none, and no Path is built
     if schema is None:
         return
-    defaults = _chart_defaults(chart / "values.yaml")
+    defaults = _chart_defaults(Path(chart, "values.yaml"))
     doc = load_document(loaded.path, display_path(loaded.path))
     problems = [p for i, env in enumerate(loaded.spec.environments) for p in _env_problems(
         doc, loaded.spec, i, env, schema, defaults)]
@@ -46,19 +46,19 @@ def verify(loaded: LoadedSpec, charts: Path) -> None:
         raise InvalidSpec(sorted(set(problems), key=lambda p: (p.line or 0, p.column or 0, p.field)))
 
 
-def _read_schema(path: Path) -> dict[str, Any] | None:
+def _read_schema(path: str) -> dict[str, Any] | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_file(path).decode("utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{display_path(path)}: cannot read the chart's values schema ({exc})") from None
+        raise UsageError(f"{display_path(Path(path))}: cannot read the chart's values schema ({exc})") from None
     try:
         schema = json.loads(text)
     except ValueError as exc:
-        raise UsageError(f"{display_path(path)}: not valid JSON ({exc}); Helm would refuse it too") from None
+        raise UsageError(f"{display_path(Path(path))}: not valid JSON ({exc}); Helm would refuse it too") from None
     if not isinstance(schema, dict):
-        raise UsageError(f"{display_path(path)}: a values schema must be a JSON object")
+        raise UsageError(f"{display_path(Path(path))}: a values schema must be a JSON object")
     return schema
 
 
