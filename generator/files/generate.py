@@ -55,7 +55,8 @@ class _Plan:
 
     def claim(self, spec: Path, paths: Sequence[Path], override: Path | None) -> None:
         for path in paths:
-            key = hash(os.path.normpath(os.path.join(self.cwd, path)))
+            text = os.fspath(path)
+            key = hash(os.path.normpath(text if os.path.isabs(text) else f"{self.cwd}{os.sep}{text}"))
             other = self.claimed.setdefault(key, spec)
             if other is not spec:
                 raise UsageError(_collision(path, (other, spec), override))
