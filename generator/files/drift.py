@@ -110,8 +110,8 @@ def compare_app(
     for output, text in rendered.items():
         if charts is not None or output.root == "app":
             where = workspace.checked_path(output, folders[output.root])
-            current = contents[output.path] if output.path in contents and output.root == "charts" else (
-                writer.read_existing(where))
+            known = contents.get(output.path, _UNREAD) if output.root == "charts" else _UNREAD
+            current = writer.read_existing(where) if known is _UNREAD else known
             if current == text.encode("utf-8"):
                 continue
             root = loaded.directory if output.root == "app" else charts or Path()

@@ -59,14 +59,9 @@ def owns_pipeline(spec_path: Path | str, *, resolved: bool = False) -> bool:
     return _owns(os.path.dirname(str(spec_path) if resolved else paths.real_path(spec_path)))
 
 
-def root_folder(folder: str) -> str | None:
-    """`root_of` the real folder `folder`, as a string."""
-    return _root(folder)
-
-
 def is_root(folder: str) -> bool:
     """Whether the real folder `folder` is the root of a repository."""
-    return _root(folder) == folder
+    return root_folder(folder) == folder
 
 
 # Per run, by real path (see `paths.forget`): each folder's repository root, each root's specs.
@@ -75,7 +70,8 @@ _ROOT_PATHS: dict[str, Path] = {}  # each root as one Path: a monorepo's specs s
 _MEMBERS: dict[str, tuple[Path, ...]] = {}
 
 
-def _root(folder: str) -> str | None:
+def root_folder(folder: str) -> str | None:
+    """`root_of` the real folder `folder`, as a string."""
     return paths.nearest(folder, _holds_root, _ROOTS)
 
 
@@ -102,7 +98,7 @@ def _collect(folder: str, listing: paths.Listing, specs: list[str]) -> None:
 
 
 def _owns(folder: str) -> bool:
-    root = _root(folder)
+    root = root_folder(folder)
     if root is None or root != folder:
         return root is None
     return len(members(Path(root))) <= 1
@@ -130,7 +126,7 @@ def repositories(specs: Sequence[Path]) -> list[Repository]:
         folder = os.path.dirname(paths.real_path(path))
         if _owns(folder):
             continue
-        root = _root(folder)
+        root = root_folder(folder)
         assert root is not None
         if root not in found:
             resolved = Path(root)
