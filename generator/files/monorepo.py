@@ -111,7 +111,11 @@ class Repository:
     resolved: Path
 
     def relative(self, spec: Path) -> str:
-        return spec.relative_to(self.resolved).as_posix()
+        """A spec of the repository by its path from the root, POSIX style."""
+        text, root = str(spec), str(self.resolved)
+        if not text.startswith(root.rstrip(os.sep) + os.sep):
+            return spec.relative_to(self.resolved).as_posix()  # not below the root: relative_to says so
+        return paths.below(text, root)
 
 
 def named(root: Path) -> Path:
@@ -137,7 +141,7 @@ def repositories(specs: Sequence[Path]) -> list[Repository]:
 def spec_sources(repository: Repository) -> list[tuple[str, bytes]] | None:
     """(path from the root, bytes) of every spec, for the root pipeline's digest; None when one is unreadable."""
     try:
-        return [(repository.relative(spec), spec.read_bytes()) for spec in repository.specs]
+        return [(repository.relative(spec), paths.read_file(spec)) for spec in repository.specs]
     except OSError:
         return None
 
